@@ -1,0 +1,27 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install serve bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)  ## install, load the bundled demo data, serve on http://127.0.0.1:8000
+	$(BIN)/paperboard demo
+
+test: $(STAMP)  ## install and run the whole suite (PAPERBOARD_DATABASE_URL picks the database)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: $(STAMP)
+	$(BIN)/paperboard serve
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,131 @@
+"""The table of Paperboard settings: every PAPERBOARD_* environment variable, its default and its help.
+
+`docs/settings.md` documents each entry; a test fails when one is missing there.
+Values are read once, at start-up, by `paperboard.settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # without the PAPERBOARD_ prefix
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"PAPERBOARD_{self.name}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATA_DIR", "./var", "Directory for the SQLite database, indexes, the mail outbox and other state."),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "Database to use: `sqlite:////abs/path.sqlite3` or `postgres://user:pass@host:5432/db`. "
+        "Empty means SQLite at `$PAPERBOARD_DATA_DIR/paperboard.sqlite3`.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Django secret key (sessions, signed links). Required in production; "
+        "empty means an insecure development key.",
+    ),
+    Setting("DEBUG", "false", "Django debug mode (tracebacks in pages). Never on in production."),
+    Setting("BASE_URL", "http://127.0.0.1:8000", "Public URL of the instance, used in links, mails and feeds."),
+    Setting(
+        "ALLOWED_HOSTS",
+        "",
+        "Comma-separated extra host names to serve; the host of BASE_URL, localhost and 127.0.0.1 are always allowed.",
+    ),
+    Setting("TIME_ZONE", "UTC", "Time zone that decides which calendar day a submission falls on."),
+    Setting("FEED_PAGE_SIZE", "50", "Papers per page in the daily, weekly and monthly feed pages."),
+    Setting("ARXIV_API_URL", "https://export.arxiv.org/api/query", "arXiv API endpoint used by `ingest arxiv`."),
+    Setting("ARXIV_DELAY", "3", "Seconds to wait between two requests to the arXiv API (arXiv asks for at least 3)."),
+    Setting("HTTP_TIMEOUT", "30", "Seconds before an outgoing HTTP request (arXiv) times out."),
+    Setting("SERVE_WORKERS", "2", "Default number of worker processes for `paperboard serve`."),
+)
+
+
+def get(name: str, environ: os._Environ | dict | None = None) -> str:
+    """Return the raw string value of setting `name` from the environment, or its default."""
+    environ = os.environ if environ is None else environ
+    for s in SETTINGS:
+        if s.name == name:
+            return environ.get(s.env, s.default)
+    raise KeyError(f"unknown setting {name}")
+
+
+def get_bool(name: str) -> bool:
+    value = get(name).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"PAPERBOARD_{name} must be true or false, not {value!r}")
+
+
+def get_int(name: str) -> int:
+    value = get(name)
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"PAPERBOARD_{name} must be a whole number, not {value!r}") from None
+
+
+def get_float(name: str) -> float:
+    value = get(name)
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"PAPERBOARD_{name} must be a number, not {value!r}") from None
+
+
+def data_dir() -> Path:
+    return Path(get("DATA_DIR")).expanduser().resolve()
+
+
+def parse_database_url(url: str, data_dir: Path) -> dict:
+    """Turn a PAPERBOARD_DATABASE_URL into a Django DATABASES entry."""
+    if not url:
+        url = f"sqlite:///{data_dir / 'paperboard.sqlite3'}"
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    if parts.scheme == "sqlite":
+        # sqlite:////abs/path -> path "//abs/path"; sqlite:///rel/path -> "/rel/path"
+        path = unquote(parts.path)
+        # sqlite:////abs/path.sqlite3 -> "/abs/path.sqlite3"; sqlite:///rel.sqlite3 -> "rel.sqlite3"
+        name = path[1:] if path.startswith("//") else (path.lstrip("/") or ":memory:")
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            "OPTIONS": {
+                # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
+                # so two writers queue on busy_timeout instead of failing with "database is locked".
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+            "TEST": {"NAME": options.get("test_name")} if options.get("test_name") else {},
+        }
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "paperboard",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": int(options.pop("conn_max_age", 60)),
+            "OPTIONS": options,
+        }
+    raise ValueError(f"PAPERBOARD_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite:// or postgres://)")

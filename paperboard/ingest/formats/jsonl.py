@@ -1,0 +1,106 @@
+"""JSON Lines: the arXiv bulk-metadata snapshot ("arxiv-metadata-oai-snapshot"), the corpus format
+(`id, title, abstract, authors, categories, primary_category, published`) and, line by line,
+Hugging Face daily-papers items. The format is decided per line, so mixed files work too."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from paperboard.ingest import clean
+from paperboard.ingest.formats import hf_daily
+from paperboard.ingest.records import PaperRecord, Rejected
+
+
+def parse(lines: Iterable[bytes], source: str) -> Iterator[PaperRecord | Rejected]:
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"line {lineno}"
+        try:
+            obj = json.loads(raw)
+        except ValueError as exc:
+            yield Rejected(source, where, f"not valid JSON ({exc})")
+            continue
+        if not isinstance(obj, dict):
+            yield Rejected(source, where, "a line must hold a JSON object")
+            continue
+        yield parse_object(obj, source, where)
+
+
+def parse_object(obj: dict, source: str, where: str) -> PaperRecord | Rejected:
+    if isinstance(obj.get("paper"), dict):
+        return hf_daily.parse_item(obj, source, where)
+    if "versions" in obj or "authors_parsed" in obj or "update_date" in obj:
+        return _snapshot(obj, source, where)
+    return _corpus(obj, source, where)
+
+
+def _corpus(obj: dict, source: str, where: str) -> PaperRecord | Rejected:
+    categories = obj.get("categories") or []
+    primary = obj.get("primary_category")
+    if isinstance(categories, list) and isinstance(primary, str) and primary:
+        categories = [primary] + [c for c in categories if c != primary]
+    return clean.build(
+        source,
+        where,
+        arxiv_id=obj.get("id"),
+        title=obj.get("title"),
+        abstract=obj.get("abstract") or "",
+        authors=obj.get("authors") or [],
+        categories=categories,
+        published=obj.get("published"),
+        updated=obj.get("updated"),
+        comment=obj.get("comment") or "",
+        journal_ref=obj.get("journal_ref") or "",
+        doi=obj.get("doi") or "",
+    )
+
+
+def _snapshot_authors(obj: dict) -> list[str] | None:
+    parsed = obj.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        names = []
+        for part in parsed:
+            if not isinstance(part, list):
+                return None
+            last, first, suffix = (list(part) + ["", "", ""])[:3]
+            names.append(" ".join(p.strip() for p in (first, last, suffix) if isinstance(p, str) and p.strip()))
+        return names
+    text = obj.get("authors")
+    if isinstance(text, str):
+        return [a.strip() for a in text.replace(" and ", ", ").split(",") if a.strip()]
+    return [] if text is None else None
+
+
+def _snapshot(obj: dict, source: str, where: str) -> PaperRecord | Rejected:
+    versions = obj.get("versions") or []
+    version = None
+    published = updated = None
+    if isinstance(versions, list) and versions:
+        try:
+            first, last = versions[0], versions[-1]
+            published, updated = first.get("created"), last.get("created")
+            version = int(str(last.get("version", "v1")).lstrip("v"))
+        except (AttributeError, ValueError):
+            return Rejected(source, where, "versions must be a list of {version, created}")
+        if len(versions) == 1:
+            updated = None
+    authors = _snapshot_authors(obj)
+    if authors is None:
+        return Rejected(source, where, "authors_parsed must be a list of [last, first, suffix]")
+    return clean.build(
+        source,
+        where,
+        arxiv_id=obj.get("id"),
+        title=obj.get("title"),
+        abstract=obj.get("abstract") or "",
+        authors=authors,
+        categories=obj.get("categories") or "",
+        version=version,
+        published=published or obj.get("update_date"),
+        updated=updated,
+        comment=obj.get("comments") or "",
+        journal_ref=obj.get("journal-ref") or "",
+        doi=obj.get("doi") or "",
+    )

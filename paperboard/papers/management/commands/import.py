@@ -1,0 +1,77 @@
+"""`paperboard import PATH [PATH ...]`: bulk-import papers from files; the format is detected per file."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from paperboard.ingest import formats, store
+from paperboard.ingest.progress import Progress
+
+SHOWN_REJECTIONS = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Import papers from files: arXiv bulk-metadata JSONL, corpus JSONL, arXiv API Atom, OAI-PMH "
+        "ListRecords (arXiv / arXivRaw) or Hugging Face daily-papers JSON; plain or gzipped. "
+        "Upserts by arXiv id; malformed records are reported and skipped."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH", help="files to import")
+        parser.add_argument("--format", choices=formats.FORMATS, help="skip detection and read every file as this")
+        parser.add_argument("--batch-size", type=int, default=store.BATCH_SIZE, help="records per transaction")
+        parser.add_argument("--rejects", metavar="FILE", help="also write every rejected record's reason to FILE")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+
+    def handle(self, *args, **opts):
+        paths = [Path(p) for p in opts["paths"]]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise CommandError(f"no such file: {', '.join(missing)}")
+        rejects_file = open(opts["rejects"], "w", encoding="utf-8") if opts["rejects"] else None  # noqa: SIM115
+        shown = 0
+        failed = []
+        total = store.ImportStats()
+        started = time.monotonic()
+        show_progress = sys.stderr.isatty() and not opts["no_progress"] and opts["verbosity"] > 0
+
+        def on_reject(r):
+            nonlocal shown
+            if rejects_file:
+                rejects_file.write(f"{r}\n")
+            if shown < SHOWN_REJECTIONS:
+                self.stderr.write(f"rejected: {r}")
+            shown += 1
+
+        try:
+            for path in paths:
+                progress = Progress(path, enabled=show_progress)
+                try:
+                    records = formats.parse_file(path, opts["format"], on_open=progress.watch)
+                    stats = store.import_records(
+                        records, batch_size=opts["batch_size"], on_reject=on_reject, on_batch=progress.update
+                    )
+                except formats.UnknownFormat as exc:
+                    failed.append(path)
+                    self.stderr.write(f"{path}: {exc}")
+                    continue
+                finally:
+                    progress.close()
+                total.add(stats)
+                if opts["verbosity"] > 0:
+                    self.stdout.write(f"{path.name}: {stats.summary()}")
+        finally:
+            if rejects_file:
+                rejects_file.close()
+        elapsed = time.monotonic() - started
+        if shown > SHOWN_REJECTIONS:
+            self.stderr.write(f"... and {shown - SHOWN_REJECTIONS} more rejected records (use --rejects FILE)")
+        rate = total.seen / elapsed if elapsed else 0
+        self.stdout.write(f"total: {total.summary()} in {elapsed:.1f}s ({rate:,.0f} records/s)")
+        if failed:
+            raise CommandError(f"{len(failed)} file(s) could not be read: {', '.join(map(str, failed))}")

@@ -1,0 +1,131 @@
+"""Feed and paper pages. Each page is also available as JSON (`.json` suffix or `?format=json`)."""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from paperboard.api import shapes
+from paperboard.ingest import ids
+from paperboard.papers import caching, periods, queries
+
+
+def _wants_json(request: HttpRequest, fmt: str | None) -> bool:
+    return fmt == ".json" or request.GET.get("format") == "json"
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(0, int(request.GET.get("p", "0")))
+    except ValueError:
+        return 0
+
+
+def _render_feed(request: HttpRequest, period: periods.Period, fmt: str | None, canonical: bool) -> HttpResponse:
+    page = _page_number(request)
+    size = settings.PAPERBOARD_FEED_PAGE_SIZE
+    items = queries.feed(period, offset=page * size, limit=size)
+    total = queries.feed_count(period)
+    prev, nxt = queries.neighbours(period)
+    pages = max(1, math.ceil(total / size))
+    if _wants_json(request, fmt):
+        return JsonResponse(
+            {
+                "period": {"kind": period.kind, "slug": period.slug, "label": period.label,
+                           "start": period.start.isoformat(), "end": period.end.isoformat()},
+                "total": total,
+                "page": page,
+                "pages": pages,
+                "prev": prev.url if prev else None,
+                "next": nxt.url if nxt else None,
+                "papers": [shapes.daily_item_json(s) for s in items],
+            }
+        )
+    return render(
+        request,
+        "papers/feed.html",
+        {
+            "period": period,
+            "views": {k: period.as_kind(k) for k in ("date", "week", "month")},
+            "items": items,
+            "rank_offset": page * size,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "prev_page": page - 1 if page > 0 else None,
+            "next_page": page + 1 if page + 1 < pages else None,
+            "prev": prev,
+            "next": nxt,
+            "canonical": period.url if canonical else None,
+            "json_url": f"{period.url}.json",
+        },
+    )
+
+
+@require_GET
+def index(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
+    """`/papers`: the latest day that has submissions; `?date=` (the date picker) redirects to that day."""
+    picked = request.GET.get("date")
+    if picked:
+        try:
+            return redirect(periods.parse("date", picked).url)
+        except periods.BadPeriod:
+            pass  # a bad picker value falls back to the latest day
+
+    def build() -> HttpResponse:
+        day = queries.latest_day()
+        if day is None:
+            if _wants_json(request, fmt):
+                return JsonResponse({"period": None, "total": 0, "papers": []})
+            return render(request, "papers/empty.html", {})
+        return _render_feed(request, periods.day(day), fmt, canonical=True)
+
+    return caching.cached_response(request, build)
+
+
+@require_GET
+def period_feed(request: HttpRequest, kind: str, slug: str, fmt: str | None = None) -> HttpResponse:
+    try:
+        period = periods.parse(kind, slug)
+    except periods.BadPeriod as exc:
+        if _wants_json(request, fmt):
+            return JsonResponse({"error": str(exc), "code": "invalid_period"}, status=400)
+        return render(request, "papers/error.html", {"message": str(exc)}, status=400)
+    return caching.cached_response(request, lambda: _render_feed(request, period, fmt, canonical=False))
+
+
+def _markdown(paper) -> str:
+    lines = [f"# {paper.title}", "", f"**arXiv:** {paper.arxiv_id}v{paper.version}", ""]
+    if paper.author_names:
+        lines += [f"**Authors:** {', '.join(paper.author_names)}", ""]
+    lines += ["## Abstract", "", paper.abstract, ""]
+    return "\n".join(lines)
+
+
+@require_GET
+def paper_page(request: HttpRequest, arxiv_id: str, fmt: str | None = None) -> HttpResponse:
+    bare, version = ids.split_version(arxiv_id)
+    if version is not None and not fmt:
+        return redirect(f"/papers/{bare}", permanent=False)
+
+    def build() -> HttpResponse:
+        paper = queries.paper(bare)
+        if paper is None:
+            if _wants_json(request, fmt):
+                return JsonResponse({"error": f"paper {bare} not found", "code": "not_found"}, status=404)
+            raise Http404(f"paper {bare} not found")
+        if _wants_json(request, fmt):
+            return JsonResponse(shapes.paper_json(paper, paper.feed_submission))
+        if fmt == ".md":
+            return HttpResponse(_markdown(paper), content_type="text/markdown; charset=utf-8")
+        return render(
+            request,
+            "papers/paper.html",
+            {"paper": paper, "submission": paper.feed_submission, "json_url": f"/papers/{bare}.json"},
+        )
+
+    return caching.cached_response(request, build)

@@ -1,0 +1,113 @@
+"""Django settings, derived from the PAPERBOARD_* table in `paperboard.conf`. Nothing else is configured here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from paperboard import conf
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = conf.data_dir()
+
+DEBUG = conf.get_bool("DEBUG")
+SECRET_KEY = conf.get("SECRET_KEY") or "paperboard-insecure-development-key-set-PAPERBOARD_SECRET_KEY"
+BASE_URL = conf.get("BASE_URL").rstrip("/")
+
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+if urlsplit(BASE_URL).hostname:
+    ALLOWED_HOSTS.append(urlsplit(BASE_URL).hostname)
+ALLOWED_HOSTS += [h.strip() for h in conf.get("ALLOWED_HOSTS").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "paperboard.papers",
+    "paperboard.ingest",
+    "paperboard.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "paperboard.urls"
+WSGI_APPLICATION = "paperboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "paperboard.papers.context.navigation",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": conf.parse_database_url(conf.get("DATABASE_URL"), DATA_DIR)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["NAME"] != ":memory:":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "paperboard",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = conf.get("TIME_ZONE")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"  # only `collectstatic` writes here; WhiteNoise wants it to exist
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve straight from the app's static folders: no collectstatic step before `paperboard serve`.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"paperboard": {"level": "INFO", "propagate": True}},
+}
+
+# Paperboard's own settings, typed.
+PAPERBOARD_FEED_PAGE_SIZE = conf.get_int("FEED_PAGE_SIZE")
+PAPERBOARD_ARXIV_API_URL = conf.get("ARXIV_API_URL")
+PAPERBOARD_ARXIV_DELAY = conf.get_float("ARXIV_DELAY")
+PAPERBOARD_HTTP_TIMEOUT = conf.get_float("HTTP_TIMEOUT")
+PAPERBOARD_SERVE_WORKERS = conf.get_int("SERVE_WORKERS")

@@ -1,0 +1,22 @@
+"""Every URL on one screen: pages, the JSON API, admin, static."""
+
+from django.contrib import admin
+from django.urls import path, re_path
+from django.views.generic import RedirectView
+
+from paperboard.api.api import api
+from paperboard.ingest.ids import ROUTE_PATTERN
+from paperboard.papers import views
+
+FMT = r"(?P<fmt>\.json)?"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/papers", permanent=False)),
+    re_path(rf"^papers{FMT}$", views.index, name="papers"),
+    re_path(rf"^papers/(?P<kind>date)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-date"),
+    re_path(rf"^papers/(?P<kind>week)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-week"),
+    re_path(rf"^papers/(?P<kind>month)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-month"),
+    re_path(rf"^papers/(?P<arxiv_id>{ROUTE_PATTERN})(?P<fmt>\.json|\.md)?$", views.paper_page, name="paper"),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,67 @@
+"""Shared fixtures: a tiny paper factory and a frozen 'today' for feed tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from paperboard.ingest import store
+from paperboard.ingest.records import PaperRecord
+from paperboard.papers.models import Paper, Submission, Vote
+
+os.environ.setdefault("HF_HUB_OFFLINE", "0")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def make_paper(arxiv_id: str, title: str | None = None, *, authors=("Ada Lovelace", "Alan Turing"),
+               categories=("cs.LG", "stat.ML"), published="2025-01-02", **extra) -> Paper:
+    """Create a paper through the real import path (so tests exercise the store too)."""
+    record = PaperRecord(
+        arxiv_id=arxiv_id,
+        title=title or f"Paper {arxiv_id}",
+        abstract=f"Abstract of {arxiv_id}.",
+        authors=list(authors),
+        categories=list(categories),
+        published_at=dt.datetime.fromisoformat(published).replace(tzinfo=dt.UTC),
+        **extra,
+    )
+    store.import_records([record])
+    return Paper.objects.get(arxiv_id=arxiv_id)
+
+
+def put_on_feed(paper: Paper, day: str, *, user=None, votes: int = 0, hour: int = 9) -> Submission:
+    """Put `paper` on the feed of `day` with `votes` upvotes from fresh users."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    d = dt.date.fromisoformat(day)
+    s = Submission.objects.create(
+        paper=paper, day=d, submitted_at=dt.datetime(d.year, d.month, d.day, hour, tzinfo=dt.UTC), submitter=user
+    )
+    for i in range(votes):
+        voter, _ = User.objects.get_or_create(username=f"voter{i}")
+        Vote.objects.create(user=voter, paper=paper)
+    paper.upvotes = paper.imported_upvotes + votes
+    paper.save(update_fields=["upvotes"])
+    from paperboard.papers import freshness
+
+    freshness.data_changed()
+    return s
+
+
+@pytest.fixture
+def alice(db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("alice", "alice@example.org", "correct horse battery")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
