@@ -85,6 +85,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"  # only `collectstatic` writes here; WhiteNoise wants it to exist
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the app's static folders: no collectstatic step before `paperboard serve`.

@@ -184,3 +184,13 @@ def test_a_truncated_gzip_keeps_the_records_before_the_damage(tmp_path):
     stats = run_import(cut)
     assert stats.new > 0 and stats.rejected == 1
     assert "truncated" in stats.rejections[0].reason
+
+
+@pytest.mark.django_db
+def test_a_day_only_date_never_replaces_a_full_timestamp_of_the_same_day(tmp_path):
+    exact = dict(SNAPSHOT)  # v1 at 19:18:42 on 2007-04-02
+    run_import(write_jsonl(tmp_path / "exact.jsonl", [exact]))
+    day_only = {"id": "0704.0001", "title": SNAPSHOT["title"], "published": "2007-04-02", "authors": [], "categories": ["hep-ph", "cs.LG"]}
+    stats = run_import(write_jsonl(tmp_path / "day.jsonl", [day_only]))
+    assert (stats.updated, stats.unchanged) == (0, 1)
+    assert Paper.objects.get(arxiv_id="0704.0001").published_at.isoformat() == "2007-04-02T19:18:42+00:00"

@@ -19,6 +19,15 @@ class InvalidArxivId(ValueError):
     pass
 
 
+def _check_digits(bare: str, original: str) -> None:
+    """New-style ids have 4 digits after the dot until 1412 and 5 from 1501 on; months run 01-12."""
+    if "/" in bare:
+        return
+    yymm, number = bare.split(".")
+    if not 1 <= int(yymm[2:]) <= 12 or (len(number) == 4) != (yymm <= "1412"):
+        raise InvalidArxivId(f"not an arXiv id: {original!r}")
+
+
 def split_version(value: str) -> tuple[str, int | None]:
     """Return (id without version, version or None) for an arXiv id, with or without `arXiv:` and a version.
 
@@ -30,6 +39,7 @@ def split_version(value: str) -> tuple[str, int | None]:
     m = ID_RE.match(text)
     if not m:
         raise InvalidArxivId(f"not an arXiv id: {value!r}")
+    _check_digits(m.group("id"), value)
     version = m.group("version")
     return m.group("id"), int(version) if version else None
 
@@ -37,10 +47,7 @@ def split_version(value: str) -> tuple[str, int | None]:
 def normalise(value: str) -> str:
     """Return the bare arXiv id (no version) for an id or any arXiv abs/pdf/html URL."""
     text = value.strip()
-    m = URL_RE.match(text)
-    if m:
-        return m.group("id")
-    return split_version(text)[0]
+    return parse_id_or_url(text)[0]
 
 
 def parse_id_or_url(value: str) -> tuple[str, int | None]:
@@ -48,6 +55,7 @@ def parse_id_or_url(value: str) -> tuple[str, int | None]:
     text = value.strip()
     m = URL_RE.match(text)
     if m:
+        _check_digits(m.group("id"), value)
         v = m.group("version")
         return m.group("id"), int(v) if v else None
     return split_version(text)

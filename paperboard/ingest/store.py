@@ -110,6 +110,11 @@ def _merge(new: PaperRecord, old: PaperRecord) -> PaperRecord:
             setattr(new, f.name, getattr(old, f.name))
     if old.version and new.version and old.version > new.version:
         new.version = old.version
+    # A day-only date (OAI `arXiv`, the corpus) never replaces a full timestamp of the same day.
+    for name in ("published_at", "updated_at"):
+        n, o = getattr(new, name), getattr(old, name)
+        if n and o and n.date() == o.date() and n.time() == dt.time(0) and o.time() != dt.time(0):
+            setattr(new, name, o)
     return new
 
 
