@@ -50,6 +50,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARXIV_DELAY", "3", "Seconds to wait between two requests to the arXiv API (arXiv asks for at least 3)."),
     Setting("HTTP_TIMEOUT", "30", "Seconds before an outgoing HTTP request (arXiv) times out."),
     Setting("SERVE_WORKERS", "2", "Default number of worker processes for `paperboard serve`."),
+    Setting(
+        "SMTP_URL",
+        "",
+        "Outgoing mail server: `smtp://user:pass@host:587` (STARTTLS when the server offers it), "
+        "`smtps://…:465` (TLS from the start) or `smtp://host:25?starttls=false`. Empty: mail is written "
+        "to the outbox folder `$PAPERBOARD_DATA_DIR/outbox` instead of being sent.",
+    ),
+    Setting("EMAIL_FROM", "Paperboard <noreply@localhost>", "From address of every mail the instance sends."),
+    Setting("SUBMIT_RECENCY_DAYS", "14", "A paper may be submitted only this many days after its first arXiv version."),
+    Setting("SUBMIT_DAILY_QUOTA", "5", "Submissions per user per day (admins are exempt)."),
+    Setting("SUBMIT_WEEKEND_PAUSE", "false", "When true, nobody but admins submits on Saturdays and Sundays."),
+    Setting(
+        "SUBMIT_WHO",
+        "confirmed",
+        "Who may submit: `confirmed` (any account with a confirmed email), `trusted` (accounts older than "
+        "PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS) or `admins`.",
+    ),
+    Setting(
+        "TRENDING_MIN_ACCOUNT_AGE_HOURS",
+        "24",
+        "Votes from accounts younger than this (or with an unconfirmed email) do not count toward trending.",
+    ),
+    Setting("RATELIMIT_ENABLED", "true", "Rate limits on sign-up, log-in, submissions, votes and comments."),
 )
 
 
@@ -115,7 +138,11 @@ def parse_database_url(url: str, data_dir: Path) -> dict:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
-            "TEST": {"NAME": options.get("test_name")} if options.get("test_name") else {},
+            # Tests use a file beside the database, not :memory:, so live-server threads and concurrent
+            # clients in tests get their own connections, as in production.
+            "TEST": {"NAME": options.get("test_name") or str(Path(name).with_name("test_" + Path(name).name))}
+            if name != ":memory:"
+            else {},
         }
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         return {
@@ -129,3 +156,25 @@ def parse_database_url(url: str, data_dir: Path) -> dict:
             "OPTIONS": options,
         }
     raise ValueError(f"PAPERBOARD_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite:// or postgres://)")
+
+
+def parse_smtp_url(url: str) -> dict:
+    """Turn PAPERBOARD_SMTP_URL into Django EMAIL_* settings (empty dict for an empty URL)."""
+    if not url:
+        return {}
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise ValueError(f"PAPERBOARD_SMTP_URL: unsupported scheme {parts.scheme!r} (use smtp:// or smtps://)")
+    options = dict(parse_qsl(parts.query))
+    tls = parts.scheme == "smtps"
+    starttls = not tls and options.get("starttls", "auto").lower() not in {"0", "false", "no", "off"}
+    return {
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if tls else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": tls,
+        # "auto": STARTTLS when the server offers it (see paperboard.mail.SmtpBackend).
+        "PAPERBOARD_SMTP_STARTTLS": "auto" if starttls and options.get("starttls", "auto") == "auto" else starttls,
+        "EMAIL_TIMEOUT": float(options.get("timeout", 20)),
+    }

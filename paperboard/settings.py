@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "paperboard.papers",
     "paperboard.ingest",
     "paperboard.demo",
+    "paperboard.accounts",
+    "paperboard.community",
 ]
 
 MIDDLEWARE = [
@@ -106,9 +108,30 @@ LOGGING = {
     "loggers": {"paperboard": {"level": "INFO", "propagate": True}},
 }
 
+LOGIN_URL = "/accounts/login"
+LOGIN_REDIRECT_URL = "/papers"
+LOGOUT_REDIRECT_URL = "/papers"
+
+# Mail: SMTP when PAPERBOARD_SMTP_URL is set, else files in the outbox folder (demo, development).
+DEFAULT_FROM_EMAIL = conf.get("EMAIL_FROM")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_smtp = conf.parse_smtp_url(conf.get("SMTP_URL"))
+if _smtp:
+    EMAIL_BACKEND = "paperboard.mail.SmtpBackend"
+    globals().update(_smtp)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "outbox"
+
 # Paperboard's own settings, typed.
 PAPERBOARD_FEED_PAGE_SIZE = conf.get_int("FEED_PAGE_SIZE")
 PAPERBOARD_ARXIV_API_URL = conf.get("ARXIV_API_URL")
 PAPERBOARD_ARXIV_DELAY = conf.get_float("ARXIV_DELAY")
 PAPERBOARD_HTTP_TIMEOUT = conf.get_float("HTTP_TIMEOUT")
 PAPERBOARD_SERVE_WORKERS = conf.get_int("SERVE_WORKERS")
+PAPERBOARD_SUBMIT_RECENCY_DAYS = conf.get_int("SUBMIT_RECENCY_DAYS")
+PAPERBOARD_SUBMIT_DAILY_QUOTA = conf.get_int("SUBMIT_DAILY_QUOTA")
+PAPERBOARD_SUBMIT_WEEKEND_PAUSE = conf.get_bool("SUBMIT_WEEKEND_PAUSE")
+PAPERBOARD_SUBMIT_WHO = conf.get("SUBMIT_WHO")
+PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS = conf.get_float("TRENDING_MIN_ACCOUNT_AGE_HOURS")
+PAPERBOARD_RATELIMIT_ENABLED = conf.get_bool("RATELIMIT_ENABLED")

@@ -1,7 +1,7 @@
 """Every URL on one screen: pages, the JSON API, admin, static."""
 
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from paperboard.api.api import api
@@ -17,6 +17,8 @@ urlpatterns = [
     re_path(rf"^papers/(?P<kind>week)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-week"),
     re_path(rf"^papers/(?P<kind>month)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-month"),
     re_path(rf"^papers/(?P<arxiv_id>{ROUTE_PATTERN})(?P<fmt>\.json|\.md)?$", views.paper_page, name="paper"),
+    path("", include("paperboard.accounts.urls")),  # /accounts/…, /u/<username>…
+    path("", include("paperboard.community.urls")),  # /papers/submit, votes, comments, claims, collections, moderation
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

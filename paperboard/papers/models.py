@@ -117,3 +117,14 @@ class Counter(models.Model):
 
     key = models.CharField(max_length=50, primary_key=True)
     value = models.BigIntegerField(default=0)
+
+
+class RateCounter(models.Model):
+    """Hits of one rate-limited action by one client in one fixed window (see paperboard.ratelimit)."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_window_uniq")]

@@ -1,0 +1,12 @@
+"""Refusals of community actions: a machine-readable code, a message for people, an HTTP status."""
+
+from __future__ import annotations
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+    def as_json(self) -> dict:
+        return {"error": self.message, "code": self.code}
