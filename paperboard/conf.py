@@ -140,7 +140,8 @@ def parse_database_url(url: str, data_dir: Path) -> dict:
             },
             # Tests use a file beside the database, not :memory:, so live-server threads and concurrent
             # clients in tests get their own connections, as in production.
-            "TEST": {"NAME": options.get("test_name") or str(Path(name).with_name("test_" + Path(name).name))}
+            # The process id keeps test runs started side by side from sharing one file.
+            "TEST": {"NAME": options.get("test_name") or str(Path(name).with_name(f"test_{os.getpid()}_{Path(name).name}"))}
             if name != ":memory:"
             else {},
         }

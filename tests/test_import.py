@@ -194,3 +194,15 @@ def test_a_day_only_date_never_replaces_a_full_timestamp_of_the_same_day(tmp_pat
     stats = run_import(write_jsonl(tmp_path / "day.jsonl", [day_only]))
     assert (stats.updated, stats.unchanged) == (0, 1)
     assert Paper.objects.get(arxiv_id="0704.0001").published_at.isoformat() == "2007-04-02T19:18:42+00:00"
+
+
+@pytest.mark.django_db
+def test_over_long_fields_are_cut_or_dropped_instead_of_failing_the_batch(tmp_path):
+    long_name = "An Author Collaboration With A Very Long Name " * 10  # ~470 characters, as in arXiv 2506.02197
+    rows = [dict(CORPUS[0], authors=[long_name, "Short Name"], categories=["cs.AI", "x" * 60]), CORPUS[1]]
+    stats = run_import(write_jsonl(tmp_path / "long.jsonl", rows))
+    assert (stats.new, stats.rejected) == (2, 0)
+    p = Paper.objects.get(arxiv_id="2504.18443")
+    names = [a.name for a in p.authors.all()]
+    assert len(names[0]) == 300 and names[0].endswith("…") and names[1] == "Short Name"
+    assert [c.code for c in p.categories.all()] == ["cs.AI"]

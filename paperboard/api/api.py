@@ -13,9 +13,12 @@ from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
 
+from paperboard import ratelimit
 from paperboard.api import schemas, shapes
+from paperboard.community.errors import Refused
 from paperboard.ingest import ids
 from paperboard.papers import caching, periods, queries
 
@@ -133,6 +136,106 @@ def list_papers(
     return caching.cached_response(request, build)
 
 
+# ---- Writes: `Authorization: Bearer <token>` (tokens are made on /accounts/settings) ----------------------
+
+
+class BearerToken(HttpBearer):
+    """Authenticate a write with an API token; a missing or bad token is a 401 JSON error."""
+
+    def authenticate(self, request, token):
+        from paperboard.accounts.models import ApiToken
+
+        user = ApiToken.user_for(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return error_response(401, "unauthorized", "a valid API token is required: Authorization: Bearer <token>")
+
+
+@api.exception_handler(Refused)
+def _refused(request, exc: Refused):
+    return error_response(exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(ratelimit.RateLimited)
+def _rate_limited(request, exc: ratelimit.RateLimited):
+    return ratelimit.too_many(request, exc)
+
+
+def _writer(request, action: str):
+    from paperboard.accounts.status import check_can_write
+
+    check_can_write(request.auth)
+    ratelimit.hit(action, f"u{request.auth.pk}")
+    return request.auth
+
+
+@api.post("/papers/submit", auth=BearerToken(), response={201: schemas.DailyPaper}, summary="Submit a paper")
+def submit_paper(request: HttpRequest, body: schemas.SubmitIn):
+    from paperboard.community import submissions
+
+    user = _writer(request, "submit")
+    submission = submissions.submit(user, body.id, note=body.note or "")
+    queries.attach_people([submission.paper])
+    return json_response(shapes.daily_item_json(submission), status=201)
+
+
+def _vote_state(paper, user) -> dict:
+    from paperboard.papers.models import Paper, Vote
+
+    upvotes = Paper.objects.filter(pk=paper.pk).values_list("upvotes", flat=True).first()
+    return {"id": paper.arxiv_id, "upvotes": upvotes, "voted": Vote.objects.filter(paper=paper, user=user).exists()}
+
+
+@api.post("/papers/{path:paper_id}/upvote", auth=BearerToken(), response=schemas.VoteOut, summary="Upvote")
+def upvote(request: HttpRequest, paper_id: str):
+    from paperboard.community import votes
+
+    user = _writer(request, "vote")
+    paper = _paper_or_404(paper_id)
+    votes.upvote(user, paper)
+    return json_response(_vote_state(paper, user))
+
+
+@api.delete("/papers/{path:paper_id}/upvote", auth=BearerToken(), response=schemas.VoteOut, summary="Take back")
+def take_back_upvote(request: HttpRequest, paper_id: str):
+    from paperboard.community import votes
+
+    user = _writer(request, "vote")
+    paper = _paper_or_404(paper_id)
+    votes.unvote(user, paper)
+    return json_response(_vote_state(paper, user))
+
+
+@api.get("/papers/{path:paper_id}/comments", response=list[schemas.CommentOut], summary="Comments, oldest first")
+def list_comments(request: HttpRequest, paper_id: str):
+    from paperboard.community import comments
+
+    paper = _paper_or_404(paper_id)
+    return json_response([comments.comment_json(c) for c in comments.thread(paper)])
+
+
+@api.post("/papers/{path:paper_id}/comments", auth=BearerToken(), response={201: schemas.CommentOut}, summary="Comment")
+def post_comment(request: HttpRequest, paper_id: str, body: schemas.CommentIn):
+    from paperboard.community import comments
+    from paperboard.community.models import Comment
+
+    user = _writer(request, "comment")
+    paper = _paper_or_404(paper_id)
+    parent = None
+    if body.parentId is not None:
+        parent = Comment.objects.filter(pk=body.parentId, paper=paper).first()
+        if parent is None:
+            raise ApiError(404, "not_found", f"comment {body.parentId} not found on paper {paper.arxiv_id}")
+    comment = comments.post(user, paper, body.body, parent=parent)
+    return json_response(comments.comment_json(comment), status=201)
+
+
+# Registered last: its {path:…} pattern would otherwise swallow /papers/{id}/comments and friends.
 @api.get("/papers/{path:paper_id}", response=schemas.Paper, summary="One paper by arXiv id")
 def paper_info(request: HttpRequest, paper_id: str):
     def build() -> HttpResponse:

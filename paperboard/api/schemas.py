@@ -53,3 +53,35 @@ class DailyPaper(Schema):
     numComments: int
     submittedBy: User | None
     isAuthorParticipating: bool
+
+
+class SubmitIn(Schema):
+    id: str = Field(description="arXiv id or URL (abs/, pdf/, html/, with or without version)")
+    note: str | None = Field(None, max_length=1000, description="optional note shown with the submission")
+
+
+class VoteOut(Schema):
+    id: str
+    upvotes: int
+    voted: bool
+
+
+class CommentAuthor(Schema):
+    user: str
+    fullname: str
+
+
+class CommentOut(Schema):
+    id: int
+    author: CommentAuthor | None
+    body: str
+    html: str
+    createdAt: str
+    editedAt: str | None
+    parentId: int | None
+    deleted: bool
+
+
+class CommentIn(Schema):
+    body: str = Field(min_length=1, max_length=10000)
+    parentId: int | None = None

@@ -20,6 +20,23 @@ def squash(text: str | None) -> str:
     return " ".join(text.split())  # several times faster than a regex substitution
 
 
+# Column widths (papers.models): longer values are cut (names, DOIs) or dropped (URLs) rather than
+# failing the whole batch on PostgreSQL, which enforces them (SQLite does not).
+MAX_AUTHOR = 300
+MAX_CATEGORY = 40
+MAX_DOI = 200
+MAX_URL = 500
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _url(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    return text if len(text) <= MAX_URL and text.startswith(("http://", "https://")) else ""
+
+
 def parse_datetime(value: str | None) -> dt.datetime | None:
     """Parse an ISO date, ISO datetime or RFC 2822 date (arXivRaw versions) into an aware UTC datetime.
 
@@ -84,7 +101,7 @@ def build(
     cats: list[str] = []
     for c in categories:  # type: ignore[union-attr]
         c = c.strip()
-        if c and c not in cats and CATEGORY_RE.match(c):
+        if c and c not in cats and len(c) <= MAX_CATEGORY and CATEGORY_RE.match(c):
             cats.append(c)
     try:
         published_at = parse_datetime(published)  # type: ignore[arg-type]
@@ -101,16 +118,16 @@ def build(
         arxiv_id=bare,
         title=squash(title),
         abstract=squash(abstract),
-        authors=[n for n in (squash(a) for a in authors) if n],  # type: ignore[union-attr]
+        authors=[_cut(n, MAX_AUTHOR) for n in (squash(a) for a in authors) if n],  # type: ignore[union-attr]
         categories=cats,
         version=version if version is not None else id_version,
         published_at=published_at,
         updated_at=updated_at,
         comment=squash(comment if isinstance(comment, str) else ""),
         journal_ref=squash(journal_ref if isinstance(journal_ref, str) else ""),
-        doi=squash(doi if isinstance(doi, str) else ""),
-        github_repo=github_repo.strip() if isinstance(github_repo, str) else "",
-        project_page=project_page.strip() if isinstance(project_page, str) else "",
+        doi=_cut(squash(doi if isinstance(doi, str) else ""), MAX_DOI),
+        github_repo=_url(github_repo),
+        project_page=_url(project_page),
         github_stars=stars,
         submission=submission,
     )
