@@ -129,3 +129,22 @@ def test_a_vote_shows_at_once_despite_the_page_cache(client, feed):
 def test_an_empty_instance_explains_how_to_import(client, db):
     r = client.get("/papers")
     assert r.status_code == 200 and "paperboard import" in r.content.decode()
+
+
+def test_anonymous_pages_carry_no_csrf_token_because_they_are_shared_from_the_cache(client, feed):
+    for url in ["/papers", "/papers/2501.00001", "/papers/week/2025-W02"]:
+        html = client.get(url).content.decode()
+        assert "csrfmiddlewaretoken" not in html and "X-CSRFToken" not in html, url
+
+
+def test_a_page_with_a_one_off_message_is_not_served_to_others_from_the_cache(client, feed):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.test import Client
+
+    Client().get("/papers")  # warms the cache
+    messaged = Client()
+    messaged.cookies["messages"] = CookieStorage(None)._encode([Message(constants.INFO, "Only for you")])
+    assert "Only for you" in messaged.get("/papers").content.decode()
+    assert "Only for you" not in Client().get("/papers").content.decode()

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from paperboard.papers import periods, ranking
+from paperboard.papers import periods
 
 
 def test_a_day_parses_and_knows_its_neighbours():
@@ -38,23 +38,4 @@ def test_a_period_converts_to_the_week_and_month_around_it():
     assert p.as_kind("week").slug == "2025-W10" and p.as_kind("month").slug == "2025-03"
 
 
-# Golden numbers: score = upvotes / (hours + 2) ** 1.5
-@pytest.mark.parametrize("upvotes,hours,expected", [
-    (0, 0.0, 0.0),
-    (10, 0.0, 3.5355339),
-    (10, 2.0, 1.25),
-    (100, 22.0, 0.8505172),
-    (100, 46.0, 0.3007033),
-])
-def test_trending_score_matches_golden_numbers(upvotes, hours, expected):
-    assert ranking.trending_score(upvotes, hours) == pytest.approx(expected, rel=1e-6)
-
-
-def test_newer_papers_outrank_older_ones_with_the_same_votes():
-    assert ranking.trending_score(20, 3) > ranking.trending_score(20, 30)
-
-
-def test_age_is_never_negative():
-    now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-    assert ranking.age_hours(now + dt.timedelta(hours=5), now) == 0.0
-    assert ranking.age_hours(now - dt.timedelta(hours=5), now) == 5.0
+# The ranking tests (trending golden numbers, age) moved to tests/test_ranking.py.

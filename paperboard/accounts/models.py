@@ -67,7 +67,10 @@ class ApiToken(models.Model):
 
     @classmethod
     def user_for(cls, token: str):
-        """The active, unbanned user owning `token`, or None. Records the time of use."""
+        """The active user owning an unrevoked `token`, or None. Records the time of use.
+
+        Bans are checked where writes are (`accounts.status.check_can_write`), so a banned user's
+        token authenticates but every write answers 403 "banned"."""
         row = (
             cls.objects.select_related("user")
             .filter(digest=cls.hash(token), revoked_at__isnull=True, user__is_active=True)

@@ -83,4 +83,7 @@ def daily_item_json(s: Submission) -> dict:
     }
     if hasattr(s, "trending_score"):
         item["trendingScore"] = round(s.trending_score, 6)
+    trending = getattr(s, "trending", None)  # set by queries.feed(sort="trending"): ranking.Trending
+    if trending is not None:
+        item["trending"] = trending.as_json()  # {score, ageHours, decay, signals: {upvotes, comments, githubStars}}
     return item

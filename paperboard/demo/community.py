@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 
+from paperboard.accounts.models import Profile
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Submission, Vote
 
@@ -37,8 +38,9 @@ class DemoStats:
     votes: int
 
 
-def _users(rng: random.Random) -> list:
+def _users(rng: random.Random, today: dt.date) -> list:
     User = get_user_model()
+    joined = dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC) - dt.timedelta(days=DAYS + 60)
     names = []
     for i in range(USERS):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -47,11 +49,17 @@ def _users(rng: random.Random) -> list:
     new = []
     for username, first, last in names:
         if username not in existing:
-            u = User(username=username, first_name=first, last_name=last, email=f"{username}@demo.invalid")
+            u = User(username=username, first_name=first, last_name=last, email=f"{username}@demo.invalid",
+                     date_joined=joined)
             u.set_unusable_password()
             new.append(u)
     User.objects.bulk_create(new)
     by_name = {u.username: u for u in User.objects.filter(username__in=[n for n, _, _ in names])}
+    # Demo members are long-standing, confirmed accounts, so their votes count toward trending.
+    Profile.objects.bulk_create(
+        [Profile(user=by_name[n], email_confirmed_at=joined) for n, _, _ in names
+         if not Profile.objects.filter(user=by_name[n]).exists()]
+    )
     return [by_name[n] for n, _, _ in names]
 
 
@@ -61,7 +69,7 @@ def seed_community(today: dt.date, seed: int = SEED, seed_ids: frozenset[str] = 
         return None
     rng = random.Random(seed)
     with transaction.atomic():
-        users = _users(rng)
+        users = _users(rng, today)
         # Submitters follow a long tail too: a few people submit most papers (like AK on the Hub).
         submit_weights = [1.0 / (rank + 1) ** 1.1 for rank in range(len(users))]
         pool = list(

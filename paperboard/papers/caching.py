@@ -15,10 +15,16 @@ from paperboard.papers import freshness
 TTL_SECONDS = 60  # also bounds how stale time-based rankings (trending) can get
 
 
+def _has_messages(request: HttpRequest) -> bool:
+    """A page carrying a one-off message ("you have been logged out") is neither served from nor stored in the cache."""
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0  # len() does not mark the messages as read
+
+
 def cached_response(request: HttpRequest, build: Callable[[], HttpResponse]) -> HttpResponse:
     """Return the cached response for this URL at the current data version, or build and store it."""
     user = getattr(request, "user", None)
-    if request.method != "GET" or (user is not None and user.is_authenticated):
+    if request.method != "GET" or (user is not None and user.is_authenticated) or _has_messages(request):
         return build()
     key = f"resp:{freshness.data_version()}:{request.get_full_path()}"
     hit = cache.get(key)

@@ -6,11 +6,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Max, Min, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Max, Min, QuerySet
 from django.utils import timezone
 
 from paperboard.papers import periods, ranking
-from paperboard.papers.models import Paper, PaperAuthor, PaperCategory, Submission
+from paperboard.papers.models import Paper, PaperAuthor, PaperCategory, Submission, Vote
 
 SORTS = ("upvotes", "publishedAt", "trending")
 
@@ -63,7 +64,8 @@ def feed(
     """Submissions in `period` (all time when None), ranked by `sort`, with papers and authors attached.
 
     Sorts: `upvotes` (most first; the default), `publishedAt` (newest on the feed first), `trending`
-    (see ranking.trending_score; only the last TRENDING_WINDOW_DAYS of the feed are candidates).
+    (see ranking.trending; only the last TRENDING_WINDOW_DAYS of the feed are candidates; each item
+    gets `.trending`, its breakdown, and `.trending_score`). Trending runs 2 queries before attach_people.
     """
     qs = visible_submissions()
     if period is not None:
@@ -72,10 +74,12 @@ def feed(
         qs = qs.filter(submitter__username=submitter)
     if sort == "trending":
         now = now or timezone.now()
-        qs = qs.filter(submitted_at__gte=now - dt.timedelta(days=ranking.TRENDING_WINDOW_DAYS))
+        qs = qs.filter(submitted_at__gte=trending_cutoff(now))
         candidates = list(qs)
+        counted = trusted_vote_counts(qs.values("paper_id"))
         for s in candidates:
-            s.trending_score = ranking.trending_score(s.paper.upvotes, ranking.age_hours(s.submitted_at, now))
+            s.trending = trending_of(s.paper, s, counted.get(s.paper_id, 0), now)
+            s.trending_score = s.trending.score
         candidates.sort(key=lambda s: (-s.trending_score, -s.paper.upvotes, s.paper.arxiv_id))
         items = candidates[offset : offset + limit]
     else:
@@ -88,6 +92,55 @@ def feed(
         items = list(qs.order_by(*order)[offset : offset + limit])
     attach_people([s.paper for s in items])
     return items
+
+
+# ---- Trending -------------------------------------------------------------------------------------------
+
+
+def trending_cutoff(now: dt.datetime) -> dt.datetime:
+    """Papers put on the feed at or after this time are trending candidates."""
+    return now - dt.timedelta(days=ranking.TRENDING_WINDOW_DAYS)
+
+
+def trending_count(now: dt.datetime | None = None) -> int:
+    return visible_submissions().filter(submitted_at__gte=trending_cutoff(now or timezone.now())).count()
+
+
+def trusted_vote_counts(paper_ids) -> dict[int, int]:
+    """Local votes that count toward trending, by paper id, in one aggregate query.
+
+    `paper_ids` is a list of ids or a `values("paper_id")` subquery. A vote counts when its account has a
+    confirmed email, is active and not banned, and was at least PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS
+    old when it voted (Vote.created - User.date_joined). Imported upvotes are added by the caller.
+    """
+    min_age = dt.timedelta(hours=settings.PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS)
+    rows = (
+        Vote.objects.filter(
+            paper_id__in=paper_ids,
+            user__is_active=True,
+            user__profile__email_confirmed_at__isnull=False,
+            user__profile__banned_at__isnull=True,
+            created__gte=F("user__date_joined") + min_age,
+        )
+        .values("paper_id")
+        .annotate(n=Count("id"))
+        .values_list("paper_id", "n")
+    )
+    return dict(rows)
+
+
+def trending_of(
+    paper: Paper, submission: Submission, counted_votes: int, now: dt.datetime
+) -> ranking.Trending:
+    """Trending breakdown of `paper` (on the feed since `submission`) with `counted_votes` trusted votes."""
+    return ranking.trending(
+        counted_votes,
+        ranking.age_hours(submission.submitted_at, now),
+        imported_upvotes=paper.imported_upvotes,
+        num_comments=paper.num_comments,
+        github_stars=paper.github_stars,
+        has_repo=bool(paper.github_repo),
+    )
 
 
 def feed_count(period: periods.Period) -> int:
