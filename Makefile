@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install serve bench clean
+.PHONY: demo test install serve bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: $(STAMP)  ## install, load the bundled demo data, serve on http://127.0.0.
 
 test: $(STAMP)  ## install and run the whole suite (PAPERBOARD_DATABASE_URL picks the database)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: $(STAMP)  ## refresh docs/img/ from the browser tests
+	PAPERBOARD_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/test_browser.py
 
 serve: $(STAMP)
 	$(BIN)/paperboard serve

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 
 from paperboard.ingest import store
 from paperboard.ingest.records import PaperRecord
@@ -56,6 +57,17 @@ def alice(db):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user("alice", "alice@example.org", "correct horse battery")
+
+
+class CheapArgon2(Argon2PasswordHasher):
+    """Argon2 with tiny costs: tests hash many passwords. The production costs are checked in test_accounts."""
+
+    time_cost, memory_cost, parallelism = 1, 256, 1
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(settings):
+    settings.PASSWORD_HASHERS = ["tests.conftest.CheapArgon2"]
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ import types
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core import mail
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -30,17 +29,6 @@ User = get_user_model()
 PROJECT_HASHERS = list(project_settings.PASSWORD_HASHERS)
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-class CheapArgon2(Argon2PasswordHasher):
-    """Argon2 with tiny costs: the tests hash many passwords; production costs are tested once below."""
-
-    time_cost, memory_cost, parallelism = 1, 256, 1
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(settings):
-    settings.PASSWORD_HASHERS = [f"{__name__}.CheapArgon2"]
 
 
 def confirmed(user):

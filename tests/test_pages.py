@@ -79,7 +79,7 @@ def test_the_paper_page_shows_metadata_links_and_who_submitted_it(client, feed):
     html = client.get("/papers/2501.00001").content.decode()
     for expected in ["Attention is still all you need", "Ada Lovelace, Alan Turing", "cs.LG", "stat.ML",
                      "https://arxiv.org/abs/2501.00001", "https://arxiv.org/pdf/2501.00001", "First submitted",
-                     "Jan 2, 2025", "submitted by <strong>alice</strong>", '<span class="count">3</span>']:
+                     "Jan 2, 2025", "submitted by <a href=\"/u/alice\"><strong>alice</strong></a>", '<span class="count">3</span>']:
         assert expected in html, expected
 
 
