@@ -87,7 +87,7 @@ def daily_papers(
     month: str | None = Query(None, description="a month, YYYY-MM"),
     submitter: str | None = Query(None, description="username of the submitter"),
     sort: Literal["publishedAt", "trending"] | None = Query(
-        None, description="publishedAt: newest on the feed first; trending: see /docs/ranking; default: upvotes"
+        None, description="publishedAt: newest on the feed first; trending: the published formula (docs/ranking.md, /papers/trending); default: upvotes"
     ),
 ):
     period = _period(date, week, month)
