@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "paperboard.demo",
     "paperboard.accounts",
     "paperboard.community",
+    "paperboard.search",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(rf"^papers/(?P<kind>week)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-week"),
     re_path(rf"^papers/(?P<kind>month)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-month"),
     re_path(rf"^papers/(?P<arxiv_id>{ROUTE_PATTERN})(?P<fmt>\.json|\.md)?$", views.paper_page, name="paper"),
+    path("", include("paperboard.search.urls")),  # /papers/search, /papers/category/<cat>, /for-you
     path("", include("paperboard.accounts.urls")),  # /accounts/…, /u/<username>…
     path("", include("paperboard.community.urls")),  # /papers/submit, votes, comments, claims, collections, moderation
     path("api/", api.urls),
