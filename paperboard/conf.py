@@ -73,6 +73,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Votes from accounts younger than this (or with an unconfirmed email) do not count toward trending.",
     ),
     Setting("RATELIMIT_ENABLED", "true", "Rate limits on sign-up, log-in, submissions, votes and comments."),
+    Setting(
+        "SEARCH_FETCH_UNKNOWN",
+        "true",
+        "When an arXiv id or URL pasted into search is not in the database, fetch it from the arXiv API.",
+    ),
 )
 
 
