@@ -86,7 +86,13 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "paperboard",
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    # Whole anonymous responses (paperboard.papers.caching): at most 500 x 256 KiB per process.
+    "responses": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "paperboard-responses",
+        "OPTIONS": {"MAX_ENTRIES": 500, "CULL_FREQUENCY": 4},
+    },
 }
 
 LANGUAGE_CODE = "en-us"
@@ -144,3 +150,10 @@ PAPERBOARD_SUBMIT_WHO = conf.get("SUBMIT_WHO")
 PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS = conf.get_float("TRENDING_MIN_ACCOUNT_AGE_HOURS")
 PAPERBOARD_RATELIMIT_ENABLED = conf.get_bool("RATELIMIT_ENABLED")
 PAPERBOARD_SEARCH_FETCH_UNKNOWN = conf.get_bool("SEARCH_FETCH_UNKNOWN")
+PAPERBOARD_SEMANTIC_MAX_TOKENS = conf.get_int("SEMANTIC_MAX_TOKENS")
+if not 16 <= PAPERBOARD_SEMANTIC_MAX_TOKENS <= 512:
+    raise ValueError(f"PAPERBOARD_SEMANTIC_MAX_TOKENS must be between 16 and 512, not {PAPERBOARD_SEMANTIC_MAX_TOKENS}")
+PAPERBOARD_SEMANTIC_LIVE_EMBED = conf.get_bool("SEMANTIC_LIVE_EMBED")
+PAPERBOARD_SEMANTIC_INDEX = conf.get("SEMANTIC_INDEX").strip().lower()
+if PAPERBOARD_SEMANTIC_INDEX not in {"auto", "numpy"}:
+    raise ValueError(f"PAPERBOARD_SEMANTIC_INDEX must be auto or numpy, not {PAPERBOARD_SEMANTIC_INDEX!r}")

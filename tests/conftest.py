@@ -72,8 +72,10 @@ def _cheap_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "responses"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "responses"):
+        caches[alias].clear()

@@ -148,3 +148,16 @@ def test_a_page_with_a_one_off_message_is_not_served_to_others_from_the_cache(cl
     messaged.cookies["messages"] = CookieStorage(None)._encode([Message(constants.INFO, "Only for you")])
     assert "Only for you" in messaged.get("/papers").content.decode()
     assert "Only for you" not in Client().get("/papers").content.decode()
+
+
+def test_junk_query_parameters_are_served_but_never_fill_the_cache(client, feed):
+    from django.core.cache import caches
+
+    cache = caches["responses"]
+    cache.clear()
+    for i in range(5):
+        assert client.get(f"/papers?_={i}").status_code == 200
+    assert len(cache._cache) == 0
+    client.get("/papers/date/2025-01-10?p=0&format=json")
+    client.get("/papers/date/2025-01-10?format=json&p=0")  # same parameters, other order: same entry
+    assert len(cache._cache) == 1
