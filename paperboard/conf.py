@@ -78,6 +78,24 @@ SETTINGS: tuple[Setting, ...] = (
         "true",
         "When an arXiv id or URL pasted into search is not in the database, fetch it from the arXiv API.",
     ),
+    Setting(
+        "SEMANTIC_MAX_TOKENS",
+        "256",
+        "Word pieces of `title. abstract` the embedding model reads (all-MiniLM-L6-v2, at most 512); "
+        "changing it makes every embedding stale.",
+    ),
+    Setting(
+        "SEMANTIC_LIVE_EMBED",
+        "true",
+        "Let web requests load the embedding model to embed a search query, or a paper that has no embedding yet "
+        "(similar papers, For you). When false, semantic search returns nothing and only stored vectors are used.",
+    ),
+    Setting(
+        "SEMANTIC_INDEX",
+        "auto",
+        "Where nearest-neighbour queries run: `auto` (pgvector on PostgreSQL when the extension is enabled, "
+        "else the exact in-process index) or `numpy` (always the in-process index).",
+    ),
 )
 
 
