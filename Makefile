@@ -23,6 +23,10 @@ test: $(STAMP)  ## install and run the whole suite (PAPERBOARD_DATABASE_URL pick
 screenshots: $(STAMP)  ## refresh docs/img/ from the browser tests
 	PAPERBOARD_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/test_browser.py
 
+bench: $(STAMP)  ## import benchmark (SQLite + PostgreSQL) and HTTP load (SQLite); results in bench/results/
+	$(BIN)/python bench/import_corpus.py
+	$(BIN)/python bench/http_load.py --db sqlite
+
 serve: $(STAMP)
 	$(BIN)/paperboard serve
 

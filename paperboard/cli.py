@@ -11,6 +11,7 @@ OURS = {
     "migrate": "create or upgrade the database",
     "import": "import papers from files (arXiv JSONL/Atom/OAI-PMH, HF daily-papers JSON), plain or gzipped",
     "ingest": "harvest papers live from a source (`ingest arxiv --category cs.LG --since 2025-01-01`)",
+    "index": "build or update the search indexes (keyword and semantic); resumable",
     "createsuperuser": "create an admin account",
     "shell": "a Python shell with the app loaded",
 }

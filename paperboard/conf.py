@@ -151,6 +151,10 @@ def parse_database_url(url: str, data_dir: Path) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name,
+            # Keep each worker thread's connection: opening one (and its PRAGMAs) cost ~40% of a cached
+            # request (bench/results/profiling.md).
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
                 # so two writers queue on busy_timeout instead of failing with "database is locked".

@@ -12,7 +12,7 @@ import json
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query
+from ninja import Field, NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -233,6 +233,43 @@ def post_comment(request: HttpRequest, paper_id: str, body: schemas.CommentIn):
             raise ApiError(404, "not_found", f"comment {body.parentId} not found on paper {paper.arxiv_id}")
     comment = comments.post(user, paper, body.body, parent=parent)
     return json_response(comments.comment_json(comment), status=201)
+
+
+class SimilarPaper(schemas.Paper):
+    similarity: float = Field(description="cosine similarity of the title-and-abstract embeddings")
+
+
+@api.get("/papers/{path:paper_id}/similar", response=list[SimilarPaper], summary="Papers similar to this one")
+def similar_papers(
+    request: HttpRequest,
+    paper_id: str,
+    limit: int = Query(10, ge=1, le=50, description="how many (1-50)"),
+):
+    """Nearest neighbours of the paper's title-and-abstract embedding (see docs/search.md), best first;
+    the paper itself and hidden papers are left out. A paper not yet indexed is embedded on the fly."""
+    from paperboard.search import similar
+
+    def build() -> HttpResponse:
+        paper = _paper_or_404(paper_id)
+        items = similar.similar_papers(paper, limit)
+        return json_response([{**shapes.paper_json(p), "similarity": round(p.similarity, 6)} for p in items])
+
+    return caching.cached_response(request, build)
+
+
+@api.get("/papers/search", response=list[schemas.DailyPaper], summary="Search papers")
+def search_papers(
+    request: HttpRequest,
+    q: str = Query(..., min_length=1, max_length=500, description="words, \"phrases\", -exclusions, author:, cat:, after:, before:, year:, has:code (docs/search.md)"),
+    limit: int = Query(20, ge=1, le=120, description="how many results (1-120)"),
+    sort: Literal["relevance", "newest", "upvotes"] = Query("relevance", description="relevance (default), newest or upvotes"),
+):
+    """Hugging Face's `GET /api/papers/search` (`HfApi.list_papers(query=...)`): daily-item-shaped results
+    (`paper`, `title`, `summary`, ...), best first; `publishedAt` is when the paper went on the feed (null
+    when it never did). An arXiv id or URL as `q` returns that paper."""
+    from paperboard.search import views as search_views
+
+    return caching.cached_response(request, lambda: json_response(search_views.api_items(q, limit, sort)))
 
 
 # Registered last: its {path:…} pattern would otherwise swallow /papers/{id}/comments and friends.

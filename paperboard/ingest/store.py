@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from paperboard.ingest.records import PaperRecord, Rejected
 from paperboard.papers import freshness
+from paperboard.search import lexical
 
 BATCH_SIZE = 2000
 P = "papers_paper"
@@ -272,6 +273,8 @@ class Store:
             feed = [(existing[r.arxiv_id][0], r) for r in records if r.submission is not None]
             if feed:
                 self._write_submissions(cur, feed, stats)
+            # Keep the search index in step (a fixed number of statements per batch; see lexical.sync).
+            lexical.sync(cur, [pk for pk, _ in changed] + [existing[r.arxiv_id][0] for r in new], run=self)
         return stats
 
     def _user_id(self, username: str, fullname: str) -> int | None:
@@ -329,6 +332,19 @@ class Store:
         stats.submissions_updated += len(updates) + len([c for c in counters if c[3] in current])
 
 
+ANALYZE_AFTER = 10_000  # papers written in one import: enough change to refresh the planner's statistics
+
+
+def refresh_planner_statistics() -> None:
+    """Let the query planner see the new table sizes (PostgreSQL without autovacuum otherwise scans
+    900k author rows sequentially for every feed page: bench/results/profiling.md)."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"ANALYZE {P}, {A}, {C}, {S}")
+        elif connection.vendor == "sqlite":
+            cur.execute("PRAGMA optimize")
+
+
 def import_records(
     items: Iterable[PaperRecord | Rejected],
     *,
@@ -364,4 +380,6 @@ def import_records(
     flush()
     if total.new or total.updated or total.submissions_new or total.submissions_updated:
         freshness.data_changed()
+        if total.new + total.updated >= ANALYZE_AFTER:
+            refresh_planner_statistics()
     return total

@@ -60,8 +60,11 @@ def feed(
     limit: int = 50,
     submitter: str | None = None,
     now: dt.datetime | None = None,
+    category: str | None = None,
 ) -> list[Submission]:
     """Submissions in `period` (all time when None), ranked by `sort`, with papers and authors attached.
+
+    `category` (an arXiv code such as `cs.LG`) keeps only papers that have it among their categories.
 
     Sorts: `upvotes` (most first; the default), `publishedAt` (newest on the feed first), `trending`
     (see ranking.trending; only the last TRENDING_WINDOW_DAYS of the feed are candidates; each item
@@ -72,6 +75,8 @@ def feed(
         qs = qs.filter(day__gte=period.start, day__lte=period.end)
     if submitter:
         qs = qs.filter(submitter__username=submitter)
+    if category:
+        qs = qs.filter(paper_id__in=PaperCategory.objects.filter(code=category).values("paper_id"))
     if sort == "trending":
         now = now or timezone.now()
         qs = qs.filter(submitted_at__gte=trending_cutoff(now))

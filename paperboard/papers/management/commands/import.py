@@ -73,5 +73,14 @@ class Command(BaseCommand):
             self.stderr.write(f"... and {shown - SHOWN_REJECTIONS} more rejected records (use --rejects FILE)")
         rate = total.seen / elapsed if elapsed else 0
         self.stdout.write(f"total: {total.summary()} in {elapsed:.1f}s ({rate:,.0f} records/s)")
+        if total.new or total.updated:
+            from paperboard.search.lexical import LexicalIndexer
+
+            waiting = LexicalIndexer().pending()
+            if waiting:
+                self.stdout.write(
+                    f"{waiting:,} papers are not in the search index yet: run `paperboard index` "
+                    "(or `paperboard index --only lexical` for keyword search alone)"
+                )
         if failed:
             raise CommandError(f"{len(failed)} file(s) could not be read: {', '.join(map(str, failed))}")

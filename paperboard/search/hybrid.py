@@ -1,0 +1,137 @@
+"""Hybrid search: the lexical and the semantic ranking fused by reciprocal rank (RRF).
+
+    search(query, limit, sort="relevance") -> list[Hit]     source "hybrid"
+
+RRF: a paper's score is the sum over the two rankings of 1 / (K + rank), rank counted from 1, so a paper
+near the top of either list rises and one near the top of both rises most, with no need to make BM25
+scores and cosine similarities comparable. K = 60 (Cormack, Clarke & Büttcher, SIGIR 2009, the usual
+default): it damps the difference between rank 1 and rank 2 so that one list cannot dominate. Each list
+contributes its top CANDIDATES papers. Upvotes, then recency, only break ties of the fused score.
+
+The semantic side (`paperboard.search.semantic.search(text, limit)`) is imported lazily: when the module,
+its dependencies or its embeddings are missing it contributes nothing, and hybrid ranks exactly like
+lexical. Semantic hits go through the same filters as lexical ones (dates, categories, authors, has-code,
+exclusions, hidden papers) via `lexical.filter_ids`.
+
+Sorting by `newest` or `upvotes` lists the papers whose words match (the lexical set, filters applied),
+in that order: "semantic neighbours" have no natural cut-off, so they are only used for relevance.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from paperboard.papers import queries
+from paperboard.papers.models import Paper, Submission
+from paperboard.search import lexical
+from paperboard.search.hits import Hit
+from paperboard.search.query import Query
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+CANDIDATES = 100  # from each ranking, at least; more when a deeper page is asked for
+MAX_RESULTS = 1000  # deepest result a page can ask for
+MODES = ("hybrid", "lexical", "semantic")
+
+
+def semantic_search(text: str, limit: int) -> list[Hit]:
+    """`semantic.search`, or [] when it is unavailable (module, dependencies, embeddings) or fails."""
+    if not text.strip() or limit <= 0:
+        return []
+    try:
+        from paperboard.search import semantic
+    except Exception as exc:  # noqa: BLE001 - ImportError or an optional dependency failing to load
+        log.debug("semantic search unavailable: %s", exc)
+        return []
+    try:
+        return list(semantic.search(text, limit))
+    except Exception:  # noqa: BLE001 - the lexical half still answers
+        log.warning("semantic search failed; answering with lexical results only", exc_info=True)
+        return []
+
+
+def rrf(rankings: list[list[Hit]], k: float = RRF_K, weights: list[float] | None = None) -> dict[int, float]:
+    """Reciprocal-rank fusion: {paper_id: sum of weight / (k + rank)} over the rankings (rank from 1;
+    every weight 1 unless given)."""
+    scores: dict[int, float] = {}
+    for i, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else float(weights[i])
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.paper_id] = scores.get(hit.paper_id, 0.0) + weight / (k + rank)
+    return scores
+
+
+def _tie_breakers(ids) -> dict[int, tuple[int, float]]:
+    rows = Paper.objects.filter(pk__in=list(ids)).values_list("pk", "upvotes", "published_at")
+    return {pk: (up or 0, pub.timestamp() if pub else 0.0) for pk, up, pub in rows}
+
+
+def semantic_only(query: Query, limit: int) -> list[Hit]:
+    """Semantic hits for q's text, with q's filters applied."""
+    if query.impossible or not query.text:
+        return []
+    depth = max(limit, CANDIDATES) if query.has_filters or query.excluded else limit
+    hits = semantic_search(query.text, depth)
+    keep = lexical.filter_ids(query, [h.paper_id for h in hits]) if hits else set()
+    return [h for h in hits if h.paper_id in keep][:limit]
+
+
+def search(
+    query: Query,
+    limit: int,
+    *,
+    sort: str = "relevance",
+    k: float = RRF_K,
+    lexical_weight: float = 1.0,
+    semantic_weight: float = 1.0,
+    candidates: int = CANDIDATES,
+) -> list[Hit]:
+    """The `limit` best papers for `query`: lexical and semantic rankings fused by RRF (see module doc).
+
+    Tuning knobs (defaults are the documented behaviour): `k`, the RRF constant; `lexical_weight` and
+    `semantic_weight`, each ranking's weight in the sum; `candidates`, how deep each ranking is read."""
+    limit = max(0, min(int(limit), MAX_RESULTS))
+    if limit == 0 or query.is_empty or query.impossible:
+        return []
+    if sort != "relevance" or query.arxiv_id or not query.has_text:
+        # Exact sets (newest / upvotes), an id, or filters only: the lexical answer is the answer.
+        return [Hit(h.paper_id, h.score, "hybrid") for h in lexical.search(query, limit, sort=sort)]
+    depth = max(limit, int(candidates))
+    lex = lexical.search(query, depth)
+    sem = semantic_only(query, depth) if semantic_weight > 0 else []
+    if not sem:
+        return [Hit(h.paper_id, lexical_weight / (k + i), "hybrid") for i, h in enumerate(lex[:limit], start=1)]
+    fused = rrf([lex, sem], k, [lexical_weight, semantic_weight])
+    ties = _tie_breakers(fused)
+    order = sorted(fused, key=lambda pid: (-fused[pid], -ties.get(pid, (0, 0.0))[0], -ties.get(pid, (0, 0.0))[1], pid))
+    return [Hit(pid, fused[pid], "hybrid") for pid in order[:limit]]
+
+
+def run(query: Query, limit: int, *, mode: str = "hybrid", sort: str = "relevance", prefix: bool = False) -> list[Hit]:
+    """One entry point for the pages and the API: `mode` hybrid (default), lexical or semantic."""
+    if mode == "lexical" or prefix:
+        return lexical.search(query, limit, sort=sort, prefix=prefix)
+    if mode == "semantic":
+        if query.arxiv_id:
+            return lexical.search(query, limit)
+        return semantic_only(query, limit)
+    return search(query, limit, sort=sort)
+
+
+def load(hits: list[Hit]) -> list[Paper]:
+    """The papers of `hits`, in order, with authors, categories, `.feed_submission` (or None) and `.hit`
+    attached (4 queries). Papers that vanished or were hidden meanwhile are left out."""
+    ids = [h.paper_id for h in hits]
+    if not ids:
+        return []
+    by_id = {p.pk: p for p in Paper.objects.filter(pk__in=ids, hidden=False)}
+    papers = [by_id[h.paper_id] for h in hits if h.paper_id in by_id]
+    queries.attach_people(papers)
+    subs = {s.paper_id: s for s in Submission.objects.filter(paper_id__in=by_id).select_related("submitter")}
+    for h in hits:
+        p = by_id.get(h.paper_id)
+        if p is not None:
+            p.hit = h
+            p.feed_submission = subs.get(p.pk)
+    return papers

@@ -1,0 +1,55 @@
+"""Similar papers: the nearest neighbours of a paper's embedding, itself and hidden papers excluded.
+
+A paper without an embedding yet (imported after the last `paperboard index`) is embedded on the fly,
+one paper, and the vector is stored, so the indexer will not embed it again. Nothing is shown while no
+paper at all has an embedding (the model is then not even loaded), nor when PAPERBOARD_SEMANTIC_LIVE_EMBED
+is off and the paper has no stored vector.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from paperboard.papers import freshness, queries
+from paperboard.papers.models import Paper
+from paperboard.search import embed, semantic, vectors
+from paperboard.search.hits import Hit
+
+DEFAULT_LIMIT = 6
+CACHE_SECONDS = 600
+
+
+def similar_hits(paper: Paper, limit: int = DEFAULT_LIMIT) -> list[Hit]:
+    """Nearest visible neighbours of `paper`. Cached per process for the current version of the vectors
+    and of the data (hiding a paper bumps the data version), so logged-in page views, which skip the page
+    cache, do not search again."""
+    if paper is None or paper.pk is None or limit <= 0:
+        return []
+    state = vectors.read_state()
+    if state is None or state.count == 0:
+        return []
+    key = f"similar:{embed.model_key()}:{state.epoch}:{state.max_seq}:{freshness.data_version()}:{paper.pk}:{limit}"
+    hits = cache.get(key)
+    if hits is None:
+        vec = semantic.vectors_for([paper]).get(paper.pk)
+        hits = [] if vec is None else semantic.search_vector(vec, limit, exclude_ids={paper.pk})
+        if vec is not None:
+            cache.set(key, hits, CACHE_SECONDS)
+    return hits
+
+
+def similar_papers(paper: Paper, limit: int = DEFAULT_LIMIT) -> list[Paper]:
+    """Up to `limit` visible papers most like `paper`, best first, each with `.similarity` (cosine) and
+    `.author_names` / `.category_codes` attached."""
+    hits = similar_hits(paper, limit)
+    if not hits:
+        return []
+    by_id = Paper.objects.in_bulk([h.paper_id for h in hits])
+    out = []
+    for h in hits:
+        p = by_id.get(h.paper_id)
+        if p is not None:
+            p.similarity = h.score
+            out.append(p)
+    queries.attach_people(out)
+    return out

@@ -1,0 +1,480 @@
+"""Embedding storage (the `search_embedding` table) and the in-process vector index.
+
+Storage: one row per paper with the float32 bytes of its unit vector. Each batch of writes takes the next
+`seq` of its model's `SemanticState` row in the same transaction, so `(epoch, max_seq)` names a version
+of the whole table: readers learn in one primary-key read whether they are current.
+
+In-process index: exact search, a float32 matrix times the query (normalised dot product = cosine), for
+SQLite and for PostgreSQL without pgvector. It lives under `$PAPERBOARD_DATA_DIR/vectors/<model>/`:
+
+    manifest.json       {"format", "model", "dim", "epoch", "max_seq", "count", "matrix", "ids"}
+    matrix-<tok>.npy    (count, 384) float32, rows in paper-id order; memory-mapped, so worker
+                        processes share one copy through the page cache
+    ids-<tok>.npy       (count,) int64 paper ids, sorted
+
+A process keeps the files mapped plus a small in-memory *delta*: rows written after the manifest's
+`max_seq` (fetched by `seq`, one indexed query). A different `epoch` (the table was rebuilt, or another
+database) means a full rebuild of the files; a delta over DELTA_LIMIT rows, or `persist()` (the indexer
+calls it after each run), writes new files. Writers of the files hold `.lock` (flock); the manifest is
+replaced atomically, last.
+
+Rows of deleted papers may linger in the files until the next rebuild; `semantic.search_vector` drops
+ids that are no longer visible papers, so they are never shown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import struct
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
+
+from paperboard.search import embed, pgvector
+
+logger = logging.getLogger("paperboard.search")
+
+TABLE = "search_embedding"
+DIM = embed.DIM
+FORMAT = 1
+DELTA_LIMIT = 2000
+PAGE = 4096
+_HEADER_LEN = 128
+
+
+# ---- Storage ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    epoch: str
+    max_seq: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Row:
+    paper_id: int
+    paper_hash: str
+    text_hash: str
+    vector: np.ndarray
+
+
+def to_bytes(vec) -> bytes:
+    return np.asarray(vec, dtype="<f4").tobytes()
+
+
+def from_bytes(data) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype="<f4")
+
+
+def read_state(model: str | None = None, using: str = "default") -> State | None:
+    model = model or embed.model_key()
+    with connections[using].cursor() as cur:
+        cur.execute("SELECT epoch, max_seq, count FROM search_semanticstate WHERE model = %s", [model])
+        row = cur.fetchone()
+    return State(row[0], int(row[1]), int(row[2])) if row else None
+
+
+def has_embeddings(model: str | None = None, using: str = "default") -> bool:
+    """Whether any paper has an embedding of the current model (one primary-key read)."""
+    state = read_state(model, using)
+    return state is not None and state.count > 0
+
+
+def load(paper_ids, model: str | None = None, using: str = "default") -> dict[int, np.ndarray]:
+    """Stored vectors of these papers (current model), by paper id."""
+    model = model or embed.model_key()
+    ids = [int(x) for x in paper_ids]
+    out: dict[int, np.ndarray] = {}
+    with connections[using].cursor() as cur:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join(["%s"] * len(chunk))
+            cur.execute(
+                f"SELECT paper_id, vector FROM {TABLE} WHERE model = %s AND paper_id IN ({marks})", [model, *chunk]
+            )
+            for pid, data in cur.fetchall():
+                vec = from_bytes(data)
+                if vec.shape == (DIM,):
+                    out[int(pid)] = vec
+    return out
+
+
+def write(rows: list[Row], model: str | None = None, using: str = "default") -> int:
+    """Insert or replace the embeddings of `rows` in one transaction; returns the batch's seq."""
+    model = model or embed.model_key()
+    if not rows:
+        return 0
+    conn = connections[using]
+    now = conn.ops.adapt_datetimefield_value(timezone.now())
+    ids = [r.paper_id for r in rows]
+    with transaction.atomic(using=using):
+        from paperboard.search.models import SemanticState
+
+        SemanticState.objects.using(using).get_or_create(model=model, defaults={"epoch": secrets.token_hex(8)})
+        state = SemanticState.objects.using(using).select_for_update().get(model=model)
+        seq = state.max_seq + 1
+        with conn.cursor() as cur:
+            marks = ",".join(["%s"] * len(ids))
+            cur.execute(f"SELECT paper_id FROM {TABLE} WHERE model = %s AND paper_id IN ({marks})", [model, *ids])
+            existing = {int(r[0]) for r in cur.fetchall()}
+            cur.executemany(
+                f"INSERT INTO {TABLE} (paper_id, model, paper_hash, text_hash, vector, seq, created) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (paper_id) DO UPDATE SET "
+                "model = excluded.model, paper_hash = excluded.paper_hash, text_hash = excluded.text_hash, "
+                "vector = excluded.vector, seq = excluded.seq, created = excluded.created",
+                [(r.paper_id, model, r.paper_hash, r.text_hash, to_bytes(r.vector), seq, now) for r in rows],
+            )
+            if pgvector.enabled(using):
+                cur.executemany(
+                    f"UPDATE {TABLE} SET {pgvector.COLUMN} = %s::vector WHERE paper_id = %s",
+                    [(pgvector.literal(r.vector), r.paper_id) for r in rows],
+                )
+        state.max_seq = seq
+        state.count += len(set(ids) - existing)
+        state.save(update_fields=["max_seq", "count", "modified"])
+    return seq
+
+
+def touch(pairs: list[tuple[int, str]], using: str = "default") -> None:
+    """Record a new Paper.content_hash for embeddings whose text did not change (no new vector)."""
+    if pairs:
+        with transaction.atomic(using=using), connections[using].cursor() as cur:
+            cur.executemany(f"UPDATE {TABLE} SET paper_hash = %s WHERE paper_id = %s", [(h, pid) for pid, h in pairs])
+
+
+def delete_all(model: str | None = None, using: str = "default") -> None:
+    """Drop every embedding (of `model`, or all of them) and the version rows: the next run starts over."""
+    from paperboard.search.models import Embedding, SemanticState
+
+    with transaction.atomic(using=using):
+        qs = Embedding.objects.using(using)
+        states = SemanticState.objects.using(using)
+        if model:
+            qs, states = qs.filter(model=model), states.filter(model=model)
+        qs.delete()
+        states.delete()
+
+
+# ---- The in-process index ---------------------------------------------------------------------------------
+
+
+def _slug(model: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", model).strip("-")
+
+
+def _npy_header(rows: int, dim: int) -> bytes:
+    """A .npy (version 1.0) header of exactly _HEADER_LEN bytes, so the data can be written before the
+    row count is known and the header filled in last."""
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, dim)
+    size = _HEADER_LEN - 10
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", size) + (text.ljust(size - 1) + "\n").encode("latin1")
+
+
+@contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        try:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - not on Linux
+            pass
+        yield
+
+
+@dataclass
+class _Base:
+    epoch: str
+    max_seq: int
+    ids: np.ndarray  # sorted int64
+    matrix: np.ndarray  # (n, DIM) float32, memory-mapped
+
+
+class InProcessIndex:
+    """Exact nearest-neighbour search over every stored vector of one model, kept in step with the table."""
+
+    def __init__(self, directory: Path, model: str, using: str = "default"):
+        self.dir = Path(directory)
+        self.model = model
+        self.using = using
+        self._lock = threading.RLock()
+        self._base: _Base | None = None
+        self._delta: dict[int, np.ndarray] = {}
+        self._delta_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._seen: tuple[str, int] | None = None  # (epoch, seq) this process has caught up to
+        self.events: dict[str, int] = {"opened": 0, "rebuilt": 0, "delta_rows": 0, "persisted": 0}
+
+    # -- files
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    def read_manifest(self) -> dict | None:
+        try:
+            m = json.loads(self.manifest_path.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        if m.get("format") != FORMAT or m.get("model") != self.model or m.get("dim") != DIM:
+            return None
+        return m
+
+    def _open(self, m: dict) -> None:
+        ids = np.load(self.dir / m["ids"])
+        if m["count"]:
+            matrix = np.load(self.dir / m["matrix"], mmap_mode="r")
+        else:
+            matrix = np.zeros((0, DIM), dtype=np.float32)
+        if matrix.shape != (len(ids), DIM):
+            raise ValueError(f"vector index files disagree: {matrix.shape} vs {len(ids)} ids")
+        self._base = _Base(m["epoch"], int(m["max_seq"]), ids, matrix)
+        self._delta, self._delta_cache = {}, None
+        self._seen = (m["epoch"], int(m["max_seq"]))
+        self.events["opened"] += 1
+
+    def _write_files(self, epoch: str, max_seq: int, fill) -> dict:
+        """Write new files: the matrix (rows written by `fill(fh)`, which returns their ids in order),
+        its header once the row count is known, the ids, and last the manifest that names them."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(6)
+        matrix_name, ids_name = f"matrix-{token}.npy", f"ids-{token}.npy"
+        with open(self.dir / matrix_name, "w+b") as fh:
+            fh.write(_npy_header(0, DIM))
+            ids = np.asarray(fill(fh), dtype=np.int64)
+            fh.seek(0)
+            fh.write(_npy_header(len(ids), DIM))
+            fh.flush()
+            os.fsync(fh.fileno())
+        np.save(self.dir / ids_name, ids)
+        m = {
+            "format": FORMAT, "model": self.model, "dim": DIM, "epoch": epoch, "max_seq": int(max_seq),
+            "count": int(len(ids)), "matrix": matrix_name, "ids": ids_name,
+            "written": timezone.now().isoformat(),
+        }
+        tmp = self.dir / f".manifest-{token}.json"
+        tmp.write_text(json.dumps(m, indent=1))
+        os.replace(tmp, self.manifest_path)
+        for old in list(self.dir.glob("matrix-*.npy")) + list(self.dir.glob("ids-*.npy")):
+            if old.name not in (matrix_name, ids_name):
+                old.unlink(missing_ok=True)  # processes that mapped it keep their copy until they reopen
+        return m
+
+    def _rebuild_files(self, state: State) -> dict:
+        """Read every row of the model (keyset pages, paper-id order) into new files labelled with `state`,
+        which was read before the rows: rows written meanwhile carry a larger seq and come in as delta."""
+        conn = connections[self.using]
+
+        def fill(fh) -> list[int]:
+            ids: list[int] = []
+            last = -1
+            with conn.cursor() as cur:
+                while True:
+                    cur.execute(
+                        f"SELECT paper_id, vector FROM {TABLE} WHERE model = %s AND paper_id > %s "
+                        "ORDER BY paper_id LIMIT %s",
+                        [self.model, last, PAGE],
+                    )
+                    rows = cur.fetchall()
+                    if not rows:
+                        return ids
+                    for pid, data in rows:
+                        data = bytes(data)
+                        if len(data) == DIM * 4:
+                            ids.append(int(pid))
+                            fh.write(data)
+                    last = int(rows[-1][0])
+
+        m = self._write_files(state.epoch, state.max_seq, fill)
+        self.events["rebuilt"] += 1
+        logger.info("vector index %s rebuilt: %d vectors", self.model, m["count"])
+        return m
+
+    # -- keeping in step
+
+    def sync(self, compact: bool = True) -> None:
+        """Catch up with the table: open newer files, rebuild them on a new epoch, fetch the delta
+        (and, when `compact` and the delta has grown past DELTA_LIMIT rows, write new files)."""
+        state = read_state(self.model, self.using)
+        with self._lock:
+            if state is None:
+                self._base, self._delta, self._delta_cache, self._seen = None, {}, None, None
+                return
+            if self._seen == (state.epoch, state.max_seq):
+                return
+            base = self._base
+            if base is None or base.epoch != state.epoch or base.max_seq > state.max_seq or (
+                self._seen and self._seen[1] > state.max_seq
+            ):
+                self._load_or_rebuild(state)
+            else:
+                m = self.read_manifest()
+                if self._usable(m, state) and base.max_seq < m["max_seq"]:
+                    # Another process wrote newer files: cheaper than a long delta.
+                    if not self._try_open(m):
+                        self._load_or_rebuild(state)
+            self._fetch_delta(state)
+            if compact and len(self._delta) > DELTA_LIMIT:
+                self.persist()
+
+    def _usable(self, m: dict | None, state: State) -> bool:
+        return bool(m) and m["epoch"] == state.epoch and m["max_seq"] <= state.max_seq
+
+    def _try_open(self, m: dict) -> bool:
+        try:
+            self._open(m)
+            return True
+        except (FileNotFoundError, ValueError, OSError):  # replaced under us, or damaged
+            return False
+
+    def _load_or_rebuild(self, state: State) -> None:
+        """Map the files when they belong to this epoch, else (under the lock) rebuild them."""
+        m = self.read_manifest()
+        if self._usable(m, state) and self._try_open(m):
+            return
+        with _file_lock(self.dir / ".lock"):
+            m = self.read_manifest()  # another process may have just written them
+            if self._usable(m, state) and self._try_open(m):
+                return
+            self._open(self._rebuild_files(state))
+
+    def _fetch_delta(self, state: State) -> None:
+        assert self._seen is not None
+        epoch, after = self._seen
+        newest = max(after, state.max_seq)
+        with connections[self.using].cursor() as cur:
+            cur.execute(
+                f"SELECT paper_id, seq, vector FROM {TABLE} WHERE model = %s AND seq > %s ORDER BY seq",
+                [self.model, after],
+            )
+            for pid, seq, data in cur.fetchall():
+                vec = from_bytes(data)
+                if vec.shape == (DIM,):
+                    self._delta[int(pid)] = vec
+                    self.events["delta_rows"] += 1
+                newest = max(newest, int(seq))
+        self._delta_cache = None
+        self._seen = (epoch, newest)
+
+    def persist(self) -> None:
+        """Write the mapped rows and the delta as new files (the indexer calls this after a run)."""
+        self.sync(compact=False)
+        with self._lock, _file_lock(self.dir / ".lock"):
+            if self._base is None or self._seen is None:
+                return
+            m = self.read_manifest()
+            if not self._delta and m and (m["epoch"], m["max_seq"]) == self._seen:
+                return
+            base, delta = self._base, dict(self._delta)
+            delta_ids = np.array(sorted(delta), dtype=np.int64)
+            ids = np.union1d(base.ids, delta_ids)
+
+            def fill(fh) -> None:
+                for i in range(0, len(ids), PAGE):
+                    chunk = ids[i : i + PAGE]
+                    out = np.empty((len(chunk), DIM), dtype="<f4")
+                    if len(base.ids):
+                        pos = np.minimum(np.searchsorted(base.ids, chunk), len(base.ids) - 1)
+                        in_base = base.ids[pos] == chunk
+                        out[in_base] = base.matrix[pos[in_base]]
+                    for j, pid in enumerate(chunk.tolist()):
+                        if pid in delta:
+                            out[j] = delta[pid]
+                    fh.write(out.tobytes())
+                return ids
+
+            m = self._write_files(self._seen[0], self._seen[1], fill)
+            self._open(m)
+            self.events["persisted"] += 1
+
+    # -- search
+
+    def _delta_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(delta ids, delta matrix, positions in the base that the delta supersedes)."""
+        if self._delta_cache is None:
+            ids = np.array(list(self._delta), dtype=np.int64)
+            mat = np.stack(list(self._delta.values())) if self._delta else np.zeros((0, DIM), dtype=np.float32)
+            self._delta_cache = (ids, mat, self._positions(ids))
+        return self._delta_cache
+
+    def _positions(self, ids: np.ndarray) -> np.ndarray:
+        base = self._base
+        if base is None or not len(base.ids) or not len(ids):
+            return np.zeros(0, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(base.ids, ids), len(base.ids) - 1)
+        return pos[base.ids[pos] == ids]
+
+    def __len__(self) -> int:
+        self.sync()
+        n = len(self._base.ids) if self._base else 0
+        d_ids, _, sup = self._delta_arrays()
+        return n + len(d_ids) - len(sup)
+
+    def nearest(self, query, k: int, exclude_ids=()) -> list[tuple[int, float]]:
+        """The `k` nearest stored vectors to `query`: [(paper_id, cosine similarity)], best first."""
+        self.sync()
+        q = np.asarray(query, dtype=np.float32)
+        with self._lock:
+            base = self._base
+            if base is None or k <= 0:
+                return []
+            exclude = np.array(sorted({int(x) for x in exclude_ids}), dtype=np.int64)
+            d_ids, d_mat, superseded = self._delta_arrays()
+            all_ids, all_scores = [], []
+            if len(base.ids):
+                scores = base.matrix @ q
+                scores[superseded] = -np.inf
+                scores[self._positions(exclude)] = -np.inf
+                top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+                all_ids.append(base.ids[top])
+                all_scores.append(scores[top])
+            if len(d_ids):
+                scores = d_mat @ q
+                if len(exclude):
+                    scores[np.isin(d_ids, exclude)] = -np.inf
+                all_ids.append(d_ids)
+                all_scores.append(scores)
+        if not all_ids:
+            return []
+        ids, scores = np.concatenate(all_ids), np.concatenate(all_scores)
+        keep = np.isfinite(scores)
+        ids, scores = ids[keep], scores[keep]
+        order = np.lexsort((ids, -scores))[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+_indexes: dict[tuple, InProcessIndex] = {}
+_registry_lock = threading.Lock()
+
+
+def index_dir(model: str) -> Path:
+    return Path(settings.DATA_DIR) / "vectors" / _slug(model)
+
+
+def in_process_index(model: str | None = None, using: str = "default") -> InProcessIndex:
+    """This process's index for `model` on database `using` (one per data dir, database and model)."""
+    model = model or embed.model_key()
+    directory = index_dir(model)
+    key = (str(directory), model, using, str(connections[using].settings_dict.get("NAME")))
+    with _registry_lock:
+        if key not in _indexes:
+            _indexes[key] = InProcessIndex(directory, model, using)
+        return _indexes[key]
+
+
+def forget_loaded_indexes() -> None:
+    """Drop this process's open indexes (tests: behave like a freshly started process)."""
+    with _registry_lock:
+        _indexes.clear()
