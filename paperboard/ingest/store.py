@@ -351,9 +351,13 @@ def import_records(
     batch_size: int = BATCH_SIZE,
     on_reject: Callable[[Rejected], None] | None = None,
     on_batch: Callable[[ImportStats], None] | None = None,
+    store: Store | None = None,
 ) -> ImportStats:
-    """Upsert every record of `items`; report each Rejected through `on_reject`. Returns the totals."""
-    store = Store()
+    """Upsert every record of `items`; report each Rejected through `on_reject`. Returns the totals.
+
+    Pass one `store` to several calls to make them one import run (e.g. the files of one command).
+    """
+    store = store or Store()
     total = ImportStats()
     batch: dict[str, PaperRecord] = {}
 

@@ -48,13 +48,15 @@ class Command(BaseCommand):
                 self.stderr.write(f"rejected: {r}")
             shown += 1
 
+        run = store.Store()  # one import run for all files (one inline search-index budget)
         try:
             for path in paths:
                 progress = Progress(path, enabled=show_progress)
                 try:
                     records = formats.parse_file(path, opts["format"], on_open=progress.watch)
                     stats = store.import_records(
-                        records, batch_size=opts["batch_size"], on_reject=on_reject, on_batch=progress.update
+                        records, batch_size=opts["batch_size"], on_reject=on_reject, on_batch=progress.update,
+                        store=run,
                     )
                 except formats.UnknownFormat as exc:
                     failed.append(path)
