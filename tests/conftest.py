@@ -59,6 +59,22 @@ def alice(db):
     return get_user_model().objects.create_user("alice", "alice@example.org", "correct horse battery")
 
 
+@pytest.fixture
+def bob(db):
+    """Another user: not the owner of what alice owns."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("bob", "bob@example.org")
+
+
+@pytest.fixture
+def admin(db):
+    """Staff: may moderate."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("admin", "admin@example.org", None)
+
+
 class CheapArgon2(Argon2PasswordHasher):
     """Argon2 with tiny costs: tests hash many passwords. The production costs are checked in test_accounts."""
 

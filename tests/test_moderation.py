@@ -20,25 +20,6 @@ from tests.conftest import make_paper, put_on_feed
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def bob(db):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.create_user("bob", "bob@example.org")
-
-
-@pytest.fixture
-def admin(db):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.create_superuser("admin", "admin@example.org", None)
-
-
 @pytest.fixture
 def paper(db, bob):
     p = make_paper("2501.00001", "Attention is still all you need")
