@@ -56,9 +56,9 @@ def _users(rng: random.Random, today: dt.date) -> list:
     User.objects.bulk_create(new)
     by_name = {u.username: u for u in User.objects.filter(username__in=[n for n, _, _ in names])}
     # Demo members are long-standing, confirmed accounts, so their votes count toward trending.
+    have_profile = set(Profile.objects.filter(user__in=by_name.values()).values_list("user_id", flat=True))
     Profile.objects.bulk_create(
-        [Profile(user=by_name[n], email_confirmed_at=joined) for n, _, _ in names
-         if not Profile.objects.filter(user=by_name[n]).exists()]
+        [Profile(user=by_name[n], email_confirmed_at=joined) for n, _, _ in names if by_name[n].pk not in have_profile]
     )
     return [by_name[n] for n, _, _ in names]
 
