@@ -79,10 +79,24 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="drop the index and index every paper again")
         parser.add_argument("--batch-size", type=int, default=1000, help="papers per transaction (default 1000)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+        parser.add_argument(
+            "--export-texts",
+            metavar="FILE",
+            help="write the texts still to embed (.jsonl, .gz or .xz) for tools/embed_offline.py, and stop",
+        )
+        parser.add_argument("--all", action="store_true", help="with --export-texts: every visible paper")
+        parser.add_argument(
+            "--import-vectors",
+            metavar="FILE",
+            nargs="+",
+            help="store vectors made by tools/embed_offline.py (checked against each paper's text), and stop",
+        )
 
     def handle(self, *args, **opts):
         if opts["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
+        if opts["export_texts"] or opts["import_vectors"]:
+            return self.offline(opts)
         only = opts["only"]
         paths = list(indexing.INDEXERS)
         if only:
@@ -125,3 +139,42 @@ class Command(BaseCommand):
         if failed and not indexers:
             raise CommandError("no indexer could be loaded")
         return None
+
+    def offline(self, opts) -> None:
+        """--export-texts / --import-vectors: the semantic index computed on another machine."""
+        from paperboard.search import offline, semantic
+
+        started = time.monotonic()
+        if opts["export_texts"]:
+            count = offline.export_texts(opts["export_texts"], pending_only=not opts["all"])
+            self.stdout.write(
+                f"semantic: wrote {count:,} texts to {opts['export_texts']} in {time.monotonic() - started:.1f}s; "
+                f"embed them with tools/embed_offline.py, then run `paperboard index --import-vectors FILE`"
+            )
+            return
+        show = sys.stderr.isatty() and not opts["no_progress"] and opts["verbosity"] > 0
+        totals = offline.ImportReport()
+        for path in opts["import_vectors"]:
+            import numpy as np
+
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    count = len(data["ids"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise CommandError(f"{path}: not a vectors file ({exc})") from None
+            bar = Bar("semantic", count, show, sys.stderr)
+            try:
+                report = offline.import_vectors(path, progress=bar.update)
+            except offline.OfflineError as exc:
+                raise CommandError(str(exc)) from None
+            finally:
+                bar.close()
+            for field in ("stored", "unchanged", "stale", "missing", "bad"):
+                setattr(totals, field, getattr(totals, field) + getattr(report, field))
+        semantic.SemanticIndexer().refresh_index()
+        self.stdout.write(
+            f"semantic: imported {totals.stored:,} vectors in {time.monotonic() - started:.1f}s "
+            f"({totals.unchanged:,} already stored, {totals.stale:,} skipped because the paper's text changed, "
+            f"{totals.missing:,} for papers no longer here or hidden, {totals.bad:,} invalid); "
+            "run `paperboard index` to embed whatever is still pending"
+        )
