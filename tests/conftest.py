@@ -90,11 +90,15 @@ def _cheap_hashing(settings):
 def _clear_cache():
     from django.core.cache import caches
 
+    from paperboard.search import lexical
+
     for alias in ("default", "responses"):
         caches[alias].clear()
+    lexical.forget_counts()
     yield
     for alias in ("default", "responses"):
         caches[alias].clear()
+    lexical.forget_counts()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -74,11 +74,33 @@ def test_title_weight_beats_repetition_in_a_short_abstract(db):
     assert found("quasar") == ["2502.00011", "2502.00013", "2502.00012"]  # title > authors > abstract
 
 
-def test_every_word_must_match_in_any_field(library):
-    assert found("attention long documents")[0] == "2501.00001"
-    assert set(found("attention long documents")) == {"2501.00001", "2501.00002"}
+def test_papers_with_every_word_in_any_field_come_first(library):
+    hits = found("attention long documents")
+    assert hits[0] == "2501.00001"
+    assert set(hits[:2]) == {"2501.00001", "2501.00002"}  # every word, in title, authors or abstract
+    assert hits[2:] == ["2501.00005"]  # then papers with only some of the words
     assert found("lecun sparse") == ["2501.00001"]  # an author and a title word
-    assert found("attention molecules") == []
+
+
+def test_when_no_paper_has_every_word_papers_with_the_rarer_words_are_found(library):
+    assert lexical.search(parse("attention molecules"), 10, sort="newest") == []  # exact sets stay strict
+    hits = found("attention molecules")
+    assert set(hits) == {"2501.00001", "2501.00002", "2501.00003", "2501.00004", "2501.00005"}
+    assert set(hits[:2]) == {"2501.00003", "2501.00004"}  # "molecules" is the rarer word: higher IDF
+
+
+def test_a_relaxed_search_leaves_out_stop_words_and_words_too_common_to_be_cheap(library, monkeypatch):
+    assert lexical.selective_words(parse("the attention of molecules")) == ["molecules", "attention"]
+    monkeypatch.setattr(lexical, "ANY_POSTINGS", 2)  # "attention" is in 3 papers, "molecules" in 2
+    assert lexical.selective_words(parse("attention molecules")) == ["molecules"]
+    assert set(found("attention molecules")) == {"2501.00003", "2501.00004"}
+    assert lexical.selective_words(parse("attention")) == []  # one word: nothing to relax
+
+
+def test_page_two_of_a_relaxed_search_continues_page_one(library):
+    first = found("attention long documents", limit=2)
+    second = [h for h in found("attention long documents", limit=2, offset=2)]
+    assert first + second == found("attention long documents")
 
 
 def test_words_match_their_other_forms(library):
@@ -167,8 +189,11 @@ def test_search_syntax_characters_never_crash(library, text):
 
 
 def test_operators_are_searched_as_words(library):
-    assert found("attention OR molecules") == []  # OR is a word here, not an operator
-    assert found("NEAR(attention documents)") == []
+    assert lexical.fts_match(parse("attention OR molecules")) == '"attention" AND "molecules"'  # a stop word
+    assert lexical.search(parse("attention OR molecules"), 10, sort="newest") == []  # not a union
+    assert lexical.fts_match(parse("to be or not")) == '"to" AND "be" AND "or" AND "not"'  # all stop words: kept
+    assert lexical.search(parse("NEAR(attention documents)"), 10, sort="newest") == []
+    assert found("NEAR(attention documents)")[0] == "2501.00001"  # no syntax error: words, relaxed
 
 
 def test_the_index_follows_an_updated_title(library):
@@ -338,14 +363,14 @@ def test_hybrid_equals_lexical_when_semantic_fails(library, monkeypatch):
 def test_rrf_fuses_both_rankings(library, monkeypatch):
     pks = dict(Paper.objects.values_list("arxiv_id", "pk"))
     # Semantic "finds" the diffusion paper first (no shared word), then the second attention paper.
-    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit: [
+    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit, vector=None: [
         Hit(pks["2501.00004"], 0.9, "semantic"), Hit(pks["2501.00002"], 0.8, "semantic")])
     lex = [h.paper_id for h in lexical.search(parse("attention"), 10)]
     assert lex[0] == pks["2501.00001"] and set(lex) == {pks["2501.00001"], pks["2501.00002"], pks["2501.00005"]}
     hits = hybrid.search(parse("attention"), 10)
-    expected = {pid: 1 / (60 + rank) for rank, pid in enumerate(lex, start=1)}
+    expected = {pid: 1 / (hybrid.RRF_K + rank) for rank, pid in enumerate(lex, start=1)}
     for rank, pid in enumerate([pks["2501.00004"], pks["2501.00002"]], start=1):
-        expected[pid] = expected.get(pid, 0.0) + 1 / (60 + rank)
+        expected[pid] = expected.get(pid, 0.0) + 1 / (hybrid.RRF_K + rank)
     assert {h.paper_id: h.score for h in hits} == pytest.approx(expected)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     # 02 is in both lists, so it beats the top of either list alone.
@@ -357,7 +382,7 @@ def test_hybrid_knobs_weights_and_depth(library, monkeypatch):
     pks = dict(Paper.objects.values_list("arxiv_id", "pk"))
     asked = []
 
-    def fake(text, limit):
+    def fake(text, limit, vector=None):
         asked.append(limit)
         return [Hit(pks["2501.00004"], 0.9, "semantic"), Hit(pks["2501.00002"], 0.8, "semantic")]
 
@@ -366,9 +391,9 @@ def test_hybrid_knobs_weights_and_depth(library, monkeypatch):
     lex = [h.paper_id for h in lexical.search(q, 10)]
     assert [h.paper_id for h in hybrid.search(q, 10, semantic_weight=0)] == lex and asked == []
     hits = hybrid.search(q, 10, semantic_weight=3.0, lexical_weight=0.5)
-    expected = {pid: 0.5 / (60 + r) for r, pid in enumerate(lex, start=1)}
-    expected[pks["2501.00004"]] = 3 / 61
-    expected[pks["2501.00002"]] += 3 / 62
+    expected = {pid: 0.5 / (hybrid.RRF_K + r) for r, pid in enumerate(lex, start=1)}
+    expected[pks["2501.00004"]] = 3 / (hybrid.RRF_K + 1)
+    expected[pks["2501.00002"]] += 3 / (hybrid.RRF_K + 2)
     assert {h.paper_id: h.score for h in hits} == pytest.approx(expected)
     assert [h.paper_id for h in hits][:2] == [pks["2501.00002"], pks["2501.00004"]]
     hybrid.search(q, 5, candidates=7)
@@ -378,7 +403,7 @@ def test_hybrid_knobs_weights_and_depth(library, monkeypatch):
 
 def test_rrf_ties_go_to_upvotes_then_recency(library, monkeypatch):
     pks = dict(Paper.objects.values_list("arxiv_id", "pk"))
-    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit: [Hit(pks["2501.00004"], 0.9, "semantic")])
+    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit, vector=None: [Hit(pks["2501.00004"], 0.9, "semantic")])
     Paper.objects.filter(arxiv_id="2501.00004").update(upvotes=10)
     ranked = [h.paper_id for h in hybrid.search(parse("attention"), 10)]
     assert ranked[:2] == [pks["2501.00004"], pks["2501.00001"]]  # both 1/61: more upvotes first
@@ -386,7 +411,7 @@ def test_rrf_ties_go_to_upvotes_then_recency(library, monkeypatch):
 
 def test_semantic_hits_obey_the_filters(library, monkeypatch):
     pks = dict(Paper.objects.values_list("arxiv_id", "pk"))
-    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit: [
+    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit, vector=None: [
         Hit(pks["2501.00005"], 0.9, "semantic"), Hit(pks["2501.00004"], 0.8, "semantic")])
     ranked = [h.paper_id for h in hybrid.search(parse("attention cat:cs.LG"), 10)]
     assert pks["2501.00005"] not in ranked and pks["2501.00004"] not in ranked
@@ -396,6 +421,6 @@ def test_semantic_hits_obey_the_filters(library, monkeypatch):
 
 def test_other_sorts_use_the_lexical_set(library, monkeypatch):
     pks = dict(Paper.objects.values_list("arxiv_id", "pk"))
-    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit: [Hit(pks["2501.00004"], 0.9, "semantic")])
+    monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit, vector=None: [Hit(pks["2501.00004"], 0.9, "semantic")])
     ranked = [h.paper_id for h in hybrid.search(parse("attention"), 10, sort="newest")]
     assert ranked == [pks["2501.00001"], pks["2501.00002"], pks["2501.00005"]]

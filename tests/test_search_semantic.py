@@ -374,3 +374,32 @@ def test_the_in_process_index_is_exact(corpus):
         expected = [int(ids[i]) for i in np.argsort(-(mat @ q)) if int(ids[i]) not in excluded][:10]
         got = vectors.in_process_index().nearest(q, 10, excluded)
         assert [pid for pid, _ in got] == expected
+
+
+def test_a_large_index_searches_sign_codes_then_re_ranks_exactly(corpus, monkeypatch, settings):
+    monkeypatch.setattr(vectors, "EXACT_LIMIT", 100)
+    monkeypatch.setattr(vectors, "RERANK", 60)
+    rng = np.random.default_rng(5)
+    papers = [add_paper(f"2504.{i:05d}", f"S{i}", "x") for i in range(300)]
+    mat = rng.normal(size=(300, DIM)).astype(np.float32)
+    mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+    put_vectors(list(zip(papers[:250], mat[:250])))
+    vectors.in_process_index().persist()
+    manifest = json.loads((vectors.index_dir(embed.model_key()) / "manifest.json").read_text())
+    assert manifest["codes"] and (vectors.index_dir(embed.model_key()) / manifest["codes"]).exists()
+    put_vectors(list(zip(papers[250:], mat[250:])))  # these come in as the delta, searched exactly
+    vectors.forget_loaded_indexes()  # a new process maps the files, codes included
+    index = vectors.in_process_index()
+    ids = np.array([p.pk for p in papers])
+    overlap = []
+    for qi in range(0, 300, 15):
+        q = mat[qi] + rng.normal(scale=0.02, size=DIM).astype(np.float32)
+        q /= np.linalg.norm(q)
+        expected = [int(ids[i]) for i in np.argsort(-(mat @ q))][:10]
+        got = [pid for pid, _ in index.nearest(q, 10)]
+        assert got[0] == expected[0] == int(ids[qi])  # a clear nearest neighbour is never lost
+        overlap.append(len(set(got) & set(expected)) / 10)
+        assert int(ids[qi]) not in [pid for pid, _ in index.nearest(q, 10, {int(ids[qi])})]
+    assert index._base.codes is not None
+    print("overlap", np.mean(overlap))
+    assert np.mean(overlap) >= 0.6  # the rest are near-ties of random vectors: 60 of 250 by Hamming distance

@@ -263,13 +263,14 @@ def search_papers(
     q: str = Query(..., min_length=1, max_length=500, description="words, \"phrases\", -exclusions, author:, cat:, after:, before:, year:, has:code (docs/search.md)"),
     limit: int = Query(20, ge=1, le=120, description="how many results (1-120)"),
     sort: Literal["relevance", "newest", "upvotes"] = Query("relevance", description="relevance (default), newest or upvotes"),
+    mode: Literal["hybrid", "lexical", "semantic"] = Query("hybrid", description="ranking: hybrid (default), lexical (words only) or semantic (meaning only); not in Hugging Face's API"),
 ):
     """Hugging Face's `GET /api/papers/search` (`HfApi.list_papers(query=...)`): daily-item-shaped results
     (`paper`, `title`, `summary`, ...), best first; `publishedAt` is when the paper went on the feed (null
     when it never did). An arXiv id or URL as `q` returns that paper."""
     from paperboard.search import views as search_views
 
-    return caching.cached_response(request, lambda: json_response(search_views.api_items(q, limit, sort)))
+    return caching.cached_response(request, lambda: json_response(search_views.api_items(q, limit, sort, mode)))
 
 
 # Registered last: its {path:…} pattern would otherwise swallow /papers/{id}/comments and friends.

@@ -4,8 +4,9 @@
 
 RRF: a paper's score is the sum over the two rankings of 1 / (K + rank), rank counted from 1, so a paper
 near the top of either list rises and one near the top of both rises most, with no need to make BM25
-scores and cosine similarities comparable. K = 60 (Cormack, Clarke & Büttcher, SIGIR 2009, the usual
-default): it damps the difference between rank 1 and rank 2 so that one list cannot dominate. Each list
+scores and cosine similarities comparable. K = 20, chosen on the tune half of the evaluation set from 10,
+20, 40, 60 (Cormack, Clarke & Büttcher's usual default) and 100, with weights 0.75-1.25 for the semantic
+list (1 won): a smaller K lets a paper ranked first by one list count for more. Each list
 contributes its top CANDIDATES papers. Upvotes, then recency, only break ties of the fused score.
 
 The semantic side (`paperboard.search.semantic.search(text, limit)`) is imported lazily: when the module,
@@ -20,6 +21,7 @@ in that order: "semantic neighbours" have no natural cut-off, so they are only u
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from paperboard.papers import queries
 from paperboard.papers.models import Paper, Submission
@@ -29,13 +31,32 @@ from paperboard.search.query import Query
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
+RRF_K = 20  # chosen on the tune half of the evaluation set (bench/results/search_quality.md)
 CANDIDATES = 100  # from each ranking, at least; more when a deeper page is asked for
 MAX_RESULTS = 1000  # deepest result a page can ask for
 MODES = ("hybrid", "lexical", "semantic")
 
 
-def semantic_search(text: str, limit: int) -> list[Hit]:
+_embedder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="paperboard-embed")
+
+
+def start_query_vector(text: str) -> Future | None:
+    """Embed the query on a worker thread (torch leaves the GIL while it computes), so that the lexical
+    search runs meanwhile; None when semantic search cannot answer now."""
+    if not text.strip():
+        return None
+    try:
+        from paperboard.search import semantic
+
+        if not semantic.ready():
+            return None
+    except Exception as exc:  # noqa: BLE001 - ImportError or an optional dependency failing to load
+        log.debug("semantic search unavailable: %s", exc)
+        return None
+    return _embedder.submit(semantic.query_vector, text)
+
+
+def semantic_search(text: str, limit: int, vector: Future | None = None) -> list[Hit]:
     """`semantic.search`, or [] when it is unavailable (module, dependencies, embeddings) or fails."""
     if not text.strip() or limit <= 0:
         return []
@@ -45,6 +66,9 @@ def semantic_search(text: str, limit: int) -> list[Hit]:
         log.debug("semantic search unavailable: %s", exc)
         return []
     try:
+        if vector is not None:
+            vec = vector.result()
+            return list(semantic.search_vector(vec, limit)) if vec is not None else []
         return list(semantic.search(text, limit))
     except Exception:  # noqa: BLE001 - the lexical half still answers
         log.warning("semantic search failed; answering with lexical results only", exc_info=True)
@@ -67,12 +91,12 @@ def _tie_breakers(ids) -> dict[int, tuple[int, float]]:
     return {pk: (up or 0, pub.timestamp() if pub else 0.0) for pk, up, pub in rows}
 
 
-def semantic_only(query: Query, limit: int) -> list[Hit]:
-    """Semantic hits for q's text, with q's filters applied."""
+def semantic_only(query: Query, limit: int, vector: Future | None = None) -> list[Hit]:
+    """Semantic hits for q's text, with q's filters applied (`vector`: the query's embedding, under way)."""
     if query.impossible or not query.text:
         return []
     depth = max(limit, CANDIDATES) if query.has_filters or query.excluded else limit
-    hits = semantic_search(query.text, depth)
+    hits = semantic_search(query.text, depth, vector)
     keep = lexical.filter_ids(query, [h.paper_id for h in hits]) if hits else set()
     return [h for h in hits if h.paper_id in keep][:limit]
 
@@ -98,8 +122,9 @@ def search(
         # Exact sets (newest / upvotes), an id, or filters only: the lexical answer is the answer.
         return [Hit(h.paper_id, h.score, "hybrid") for h in lexical.search(query, limit, sort=sort)]
     depth = max(limit, int(candidates))
+    vector = start_query_vector(query.text) if semantic_weight > 0 else None
     lex = lexical.search(query, depth)
-    sem = semantic_only(query, depth) if semantic_weight > 0 else []
+    sem = semantic_only(query, depth, vector) if semantic_weight > 0 else []
     if not sem:
         return [Hit(h.paper_id, lexical_weight / (k + i), "hybrid") for i, h in enumerate(lex[:limit], start=1)]
     fused = rrf([lex, sem], k, [lexical_weight, semantic_weight])

@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import logging
 import re
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -55,6 +56,31 @@ SORTS = ("relevance", "newest", "upvotes")
 # shows stale text. Small imports, harvests, submissions and the demo data are indexed at once.
 INLINE_SYNC_LIMIT = 4000  # > the 3,092 papers of the demo data, which are indexed at once
 _inline_used: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+# Natural-language queries ("how do robots learn to grasp from a few demonstrations") rarely have every
+# word in one abstract, so a strict search (every word) often finds little. When it finds fewer than
+# asked, the rest of the page comes from a *relaxed* search: any of the query's selective words, ranked
+# by the same BM25, so a paper with more of the rare words ranks higher. Stop words are left out, and the
+# words are taken rarest first while their postings (documents containing them) add up to at most
+# ANY_POSTINGS: rare words carry the meaning (high IDF), and the bound keeps a relaxed search as cheap
+# as a strict one at any corpus size. Strict matches always rank above relaxed ones.
+ANY_POSTINGS = 20_000
+ANY_MAX_WORDS = 12
+# Document counts of words, counted up to ANY_POSTINGS + 1, are kept per process for COUNT_TTL seconds
+# (at most COUNT_CACHE_SIZE words): common words recur in most queries and cost the most to count, and a
+# count a few minutes old picks the same words.
+COUNT_TTL = 600.0
+COUNT_CACHE_SIZE = 20_000
+_counts: dict[tuple[str, str], tuple[float, int]] = {}
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers him his how i if in into is it its itself just me more most my no nor not now
+    of off on once only or other our ours out over own same she should so some such than that the their
+    them then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your via using use used based new towards toward paper
+    approach method methods study""".split()
+)
 
 # Highlight markers: private-use characters, replaced by <mark> after the text is HTML-escaped.
 OPEN, CLOSE = "\ue000", "\ue001"
@@ -233,12 +259,18 @@ def _fts_quote(value: str) -> str:
 _PREFIX_WORD = re.compile(r"^\w{3,}$")
 
 
-def fts_match(q: Query, *, prefix: bool = False, negative: bool = True) -> str | None:
+def fts_match(q: Query, *, prefix: bool = False, negative: bool = True, any_words=None) -> str | None:
     """The FTS5 MATCH expression for q's words and phrases (AND), minus its exclusions; None when q has
-    no word to match. With `prefix`, the last word also matches longer words (search as you type)."""
-    parts = [_fts_quote(t) for t in q.terms if has_token(t)]
-    if prefix and parts and _PREFIX_WORD.match(q.terms[-1]):
-        parts[-1] += "*"
+    no word to match. With `prefix`, the last word also matches longer words (search as you type).
+    With `any_words`, those words are alternatives (OR) in place of q's words; phrases stay required."""
+    if any_words:
+        parts = ["(" + " OR ".join(_fts_quote(t) for t in any_words) + ")"]
+    elif prefix:
+        parts = [_fts_quote(t) for t in q.terms if has_token(t)]
+        if parts and _PREFIX_WORD.match(q.terms[-1]):
+            parts[-1] += "*"
+    else:
+        parts = [_fts_quote(t) for t in content_words(q)]
     parts += [_fts_quote(p) for p in q.phrases if has_token(p)]
     if not parts:
         return None
@@ -254,10 +286,14 @@ def _fts_negative(q: Query) -> str | None:
     return " OR ".join(excluded) if excluded else None
 
 
-def _pg_tsquery(q: Query, *, prefix: bool = False) -> tuple[str, list] | None:
-    """SQL for q's tsquery (words AND phrases) and its parameters; None when q has no words."""
+def _pg_tsquery(q: Query, *, prefix: bool = False, any_words=None) -> tuple[str, list] | None:
+    """SQL for q's tsquery (words AND phrases) and its parameters; None when q has no words. With
+    `any_words`, those words are alternatives (OR) in place of q's words."""
     sql, params = [], []
-    terms = [t for t in q.terms if has_token(t)]
+    if any_words:
+        sql.append("(" + " || ".join(f"plainto_tsquery('{PG_CONFIG}', %s)" for _ in any_words) + ")")
+        params += list(any_words)
+    terms = [] if any_words else [t for t in q.terms if has_token(t)] if prefix else content_words(q)
     for i, t in enumerate(terms):
         if prefix and i == len(terms) - 1 and _PREFIX_WORD.match(t):
             sql.append(f"to_tsquery('{PG_CONFIG}', %s)")
@@ -350,16 +386,108 @@ def search(
     if query.arxiv_id:
         return _by_arxiv_id(query.arxiv_id)
     try:
-        if vendor() == "sqlite":
-            rows = _search_sqlite(query, limit, offset, sort, prefix)
-        else:
-            rows = _search_postgres(query, limit, offset, sort, prefix)
+        rows = [] if _surely_empty(query, sort, prefix) else _search(query, limit, offset, sort, prefix)
+        if sort == "relevance" and not prefix and len(rows) < limit:
+            rows = _relaxed(query, rows, limit, offset)
     except Exception as exc:  # noqa: BLE001 - a search must never turn into an error page
         if not _is_query_error(exc):
             raise
         log.warning("lexical search failed for %r: %s", query.raw, exc)
         return []
     return [Hit(int(pid), float(score or 0.0), "lexical") for pid, score in rows]
+
+
+def _search(q: Query, limit: int, offset: int, sort: str, prefix: bool, any_words=None) -> list[tuple]:
+    if vendor() == "sqlite":
+        return _search_sqlite(q, limit, offset, sort, prefix, any_words)
+    return _search_postgres(q, limit, offset, sort, prefix, any_words)
+
+
+def _surely_empty(q: Query, sort: str, prefix: bool) -> bool:
+    """A long relevance query one of whose words no paper has: the strict search is empty, and skipping
+    it saves intersecting the long lists of its common words (the counts are cached)."""
+    words = content_words(q)
+    if sort != "relevance" or prefix or len(words) < 3 or any(w in STOPWORDS for w in words):
+        return False
+    return min(doc_counts(words).values()) == 0
+
+
+def _relaxed(q: Query, rows: list[tuple], limit: int, offset: int) -> list[tuple]:
+    """The strict matches, then the papers matching any of q's selective words (see ANY_POSTINGS)."""
+    words = selective_words(q)
+    if not words:
+        return rows
+    strict = rows if offset == 0 else _search(q, offset + limit, 0, "relevance", False)
+    seen = {r[0] for r in strict}
+    relaxed = _search(q, offset + limit + len(seen), 0, "relevance", False, any_words=words)
+    merged = list(strict) + [r for r in relaxed if r[0] not in seen]
+    return merged[offset : offset + limit]
+
+
+def content_words(q: Query) -> list[str]:
+    """q's words without stop words (lower case, each once); all of its words if every one is a stop word."""
+    words = [t for t in q.terms if has_token(t)]
+    content = [t for t in words if t.lower() not in STOPWORDS]
+    return list(dict.fromkeys(t.lower() for t in (content or words)))
+
+
+def selective_words(q: Query) -> list[str]:
+    """q's words for a relaxed search: no stop words, rarest first, within ANY_POSTINGS postings in all.
+    Empty when relaxing would not change the search (one word) or no word is rare enough."""
+    words = [w for w in content_words(q) if w not in STOPWORDS]
+    if not words or (len(q.terms) <= 1 and not q.phrases):
+        return []
+    counts = doc_counts(words)
+    picked, total = [], 0
+    for word in sorted(words, key=lambda w: counts[w]):
+        n = counts[word]
+        if n == 0:
+            continue
+        if total + n > ANY_POSTINGS or len(picked) == ANY_MAX_WORDS:
+            break
+        picked.append(word)
+        total += n
+    return picked
+
+
+def doc_counts(words: list[str]) -> dict[str, int]:
+    """How many papers contain each word, counted up to ANY_POSTINGS + 1 (one statement for the words not
+    cached; counting stops early on common words)."""
+    cap = ANY_POSTINGS + 1
+    now = time.monotonic()
+    db = str(connection.settings_dict.get("NAME"))
+    out, todo = {}, []
+    for w in words:
+        hit = _counts.get((db, cap, w))
+        if hit and now - hit[0] < COUNT_TTL:
+            out[w] = hit[1]
+        else:
+            todo.append(w)
+    if todo:
+        if len(_counts) > COUNT_CACHE_SIZE:
+            _counts.clear()
+        for w, n in _count_now(todo, cap).items():
+            out[w] = n
+            _counts[(db, cap, w)] = (now, n)
+    return out
+
+
+def forget_counts() -> None:
+    """Drop the cached word counts (tests that rebuild the corpus call it)."""
+    _counts.clear()
+
+
+def _count_now(words: list[str], cap: int) -> dict[str, int]:
+    if vendor() == "sqlite":
+        one = f"SELECT count(*) FROM (SELECT 1 FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s)"
+        params = [p for w in words for p in (_fts_quote(w), cap)]
+    else:
+        one = f"SELECT count(*) FROM (SELECT 1 FROM {DOC} WHERE document @@ plainto_tsquery('{PG_CONFIG}', %s) LIMIT %s) s"
+        params = [p for w in words for p in (w, cap)]
+    sql = " UNION ALL ".join(f"SELECT {i}, ({one})" for i in range(len(words)))
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return {words[int(i)]: int(n) for i, n in cur.fetchall()}
 
 
 def _is_query_error(exc: Exception) -> bool:
@@ -376,9 +504,9 @@ def _by_arxiv_id(arxiv_id: str) -> list[Hit]:
     return [Hit(int(row[0]), 1.0, "lexical")] if row else []
 
 
-def _search_sqlite(q: Query, limit: int, offset: int, sort: str, prefix: bool) -> list[tuple]:
+def _search_sqlite(q: Query, limit: int, offset: int, sort: str, prefix: bool, any_words=None) -> list[tuple]:
     where, params = _filters(q)
-    match = fts_match(q, prefix=prefix)
+    match = fts_match(q, prefix=prefix, any_words=any_words)
     if match is not None and sort == "relevance" and len(where) == 1:
         # Words and no filters (the common case): rank inside FTS5 first and join only its best rows, about
         # twice as fast for common words. Deeper when hidden papers took places; never changes the answer
@@ -421,9 +549,9 @@ def _search_sqlite(q: Query, limit: int, offset: int, sort: str, prefix: bool) -
         return cur.fetchall()
 
 
-def _search_postgres(q: Query, limit: int, offset: int, sort: str, prefix: bool) -> list[tuple]:
+def _search_postgres(q: Query, limit: int, offset: int, sort: str, prefix: bool, any_words=None) -> list[tuple]:
     where, params = _filters(q)
-    tsq = _pg_tsquery(q, prefix=prefix)
+    tsq = _pg_tsquery(q, prefix=prefix, any_words=any_words)
     negative = _pg_negative(q)
     if negative:
         where.append(f"NOT (d.document @@ {negative[0]})")

@@ -10,6 +10,7 @@ PAPERBOARD_SEMANTIC_INDEX is `auto`; otherwise the exact in-process index of `ve
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -71,12 +72,32 @@ def search_vector(vec, limit: int, exclude_ids: Iterable[int] = (), using: str =
 def search(text: str, limit: int = 20, using: str = "default") -> list[Hit]:
     """Papers whose title and abstract mean what `text` means. [] when nothing is embedded yet, or when
     PAPERBOARD_SEMANTIC_LIVE_EMBED is off (queries are embedded in the serving process)."""
+    if limit <= 0 or not ready(using):
+        return []
+    vec = query_vector(text)
+    return search_vector(vec, limit, using=using) if vec is not None else []
+
+
+def ready(using: str = "default") -> bool:
+    """Whether a query can be searched by meaning now: live embedding on and some papers embedded."""
+    return bool(settings.PAPERBOARD_SEMANTIC_LIVE_EMBED) and vectors.has_embeddings(using=using)
+
+
+def query_vector(text: str) -> np.ndarray | None:
+    """The embedding of a query (None for an empty one). The last QUERY_CACHE queries are remembered:
+    the search page asks again for the next page, and a query typed as you go is often sent again."""
     text = " ".join((text or "").split())
-    if not text or limit <= 0 or not settings.PAPERBOARD_SEMANTIC_LIVE_EMBED:
-        return []
-    if not vectors.has_embeddings(using=using):
-        return []
-    return search_vector(embed.encode_one(text), limit, using=using)
+    return _query_vector(embed.model_key(), text) if text else None
+
+
+QUERY_CACHE = 1024
+
+
+@functools.lru_cache(maxsize=QUERY_CACHE)
+def _query_vector(model_key: str, text: str) -> np.ndarray:
+    vec = embed.encode_one(text)
+    vec.setflags(write=False)
+    return vec
 
 
 def vectors_for(

@@ -48,6 +48,13 @@ TABLE = "search_embedding"
 DIM = embed.DIM
 FORMAT = 1
 DELTA_LIMIT = 2000
+# Beyond EXACT_LIMIT vectors a query first ranks every paper by the Hamming distance between sign bits
+# (48 bytes per paper, kept in memory column by column, ~4 ms at 275k papers on 2 cores against ~15 ms for
+# the float matrix), then re-ranks the RERANK nearest by exact cosine. Measured on the whole corpus with the
+# 102 evaluation queries plus 200 papers as queries: recall@10 0.998 and recall@100 0.966 of exact search
+# at 2,000 candidates (bench/results/search_latency.md).
+EXACT_LIMIT = 50_000
+RERANK = 2000
 PAGE = 4096
 _HEADER_LEN = 128
 
@@ -201,6 +208,26 @@ class _Base:
     max_seq: int
     ids: np.ndarray  # sorted int64
     matrix: np.ndarray  # (n, DIM) float32, memory-mapped
+    codes: np.ndarray | None = None  # (DIM // 64, n) uint64 sign bits, column by column; None: exact search
+
+
+def sign_codes(matrix: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """(DIM // 64, n) uint64: bit i of a paper's code is set when its vector's i-th number is positive."""
+    n = len(matrix)
+    out = np.empty((DIM // 64, n), dtype=np.uint64)
+    for i in range(0, n, chunk):
+        packed = np.packbits(np.asarray(matrix[i : i + chunk]) > 0, axis=1)
+        out[:, i : i + chunk] = np.ascontiguousarray(packed).view(np.uint64).T
+    return out
+
+
+def hamming(codes: np.ndarray, query) -> np.ndarray:
+    """Hamming distance of every code to the query's sign bits (uint16, one per paper)."""
+    q = np.packbits(np.asarray(query) > 0).view(np.uint64)
+    dist = np.bitwise_count(codes[0] ^ q[0]).astype(np.uint16)
+    for j in range(1, len(codes)):
+        dist += np.bitwise_count(codes[j] ^ q[j])
+    return dist
 
 
 class InProcessIndex:
@@ -240,7 +267,12 @@ class InProcessIndex:
             matrix = np.zeros((0, DIM), dtype=np.float32)
         if matrix.shape != (len(ids), DIM):
             raise ValueError(f"vector index files disagree: {matrix.shape} vs {len(ids)} ids")
-        self._base = _Base(m["epoch"], int(m["max_seq"]), ids, matrix)
+        codes = None
+        if len(ids) > EXACT_LIMIT:
+            codes = np.load(self.dir / m["codes"]) if m.get("codes") else sign_codes(matrix)
+            if codes.shape != (DIM // 64, len(ids)):
+                raise ValueError(f"vector index files disagree: codes {codes.shape} vs {len(ids)} ids")
+        self._base = _Base(m["epoch"], int(m["max_seq"]), ids, matrix, codes)
         self._delta, self._delta_cache = {}, None
         self._seen = (m["epoch"], int(m["max_seq"]))
         self.events["opened"] += 1
@@ -259,16 +291,20 @@ class InProcessIndex:
             fh.flush()
             os.fsync(fh.fileno())
         np.save(self.dir / ids_name, ids)
+        codes_name = None
+        if len(ids) > EXACT_LIMIT:
+            codes_name = f"codes-{token}.npy"
+            np.save(self.dir / codes_name, sign_codes(np.load(self.dir / matrix_name, mmap_mode="r")))
         m = {
             "format": FORMAT, "model": self.model, "dim": DIM, "epoch": epoch, "max_seq": int(max_seq),
-            "count": int(len(ids)), "matrix": matrix_name, "ids": ids_name,
+            "count": int(len(ids)), "matrix": matrix_name, "ids": ids_name, "codes": codes_name,
             "written": timezone.now().isoformat(),
         }
         tmp = self.dir / f".manifest-{token}.json"
         tmp.write_text(json.dumps(m, indent=1))
         os.replace(tmp, self.manifest_path)
-        for old in list(self.dir.glob("matrix-*.npy")) + list(self.dir.glob("ids-*.npy")):
-            if old.name not in (matrix_name, ids_name):
+        for old in [*self.dir.glob("matrix-*.npy"), *self.dir.glob("ids-*.npy"), *self.dir.glob("codes-*.npy")]:
+            if old.name not in (matrix_name, ids_name, codes_name):
                 old.unlink(missing_ok=True)  # processes that mapped it keep their copy until they reopen
         return m
 
@@ -433,7 +469,15 @@ class InProcessIndex:
             exclude = np.array(sorted({int(x) for x in exclude_ids}), dtype=np.int64)
             d_ids, d_mat, superseded = self._delta_arrays()
             all_ids, all_scores = [], []
-            if len(base.ids):
+            if len(base.ids) and base.codes is not None and max(RERANK, 2 * k) < len(base.ids):
+                dist = hamming(base.codes, q)
+                dist[superseded] = np.iinfo(np.uint16).max
+                dist[self._positions(exclude)] = np.iinfo(np.uint16).max
+                cand = np.sort(np.argpartition(dist, max(RERANK, 2 * k) - 1)[: max(RERANK, 2 * k)])
+                cand = cand[dist[cand] < np.iinfo(np.uint16).max]
+                all_ids.append(base.ids[cand])
+                all_scores.append(np.asarray(base.matrix[cand]) @ q)
+            elif len(base.ids):
                 scores = base.matrix @ q
                 scores[superseded] = -np.inf
                 scores[self._positions(exclude)] = -np.inf

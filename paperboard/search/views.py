@@ -257,12 +257,12 @@ def suggest(request: HttpRequest) -> HttpResponse:
     return _cached(request, build)
 
 
-def api_items(q: str, limit: int, sort: str = "relevance") -> list[dict]:
+def api_items(q: str, limit: int, sort: str = "relevance", mode: str = "hybrid") -> list[dict]:
     """`GET /api/papers/search`: the Hub's list of daily-item-shaped results (see docs/search.md)."""
     parsed = querylang.parse(q)
     if parsed.is_empty:
         return []
-    papers, _ = results(parsed, offset=0, limit=limit, sort=sort)
+    papers, _ = results(parsed, offset=0, limit=limit, sort=sort, mode=mode)
     return [result_json(p) for p in papers]
 
 
