@@ -40,9 +40,9 @@ MODES = ("hybrid", "lexical", "semantic")
 _embedder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="paperboard-embed")
 
 
-def start_query_vector(text: str) -> Future | None:
-    """Embed the query on a worker thread (torch leaves the GIL while it computes), so that the lexical
-    search runs meanwhile; None when semantic search cannot answer now."""
+def start_query_vector(text: str, depth: int = CANDIDATES) -> Future | None:
+    """Embed the query and find its nearest papers on a worker thread (torch and numpy leave the GIL while
+    they compute), so that the lexical search runs meanwhile; None when semantic search cannot answer now."""
     if not text.strip():
         return None
     try:
@@ -53,7 +53,7 @@ def start_query_vector(text: str) -> Future | None:
     except Exception as exc:  # noqa: BLE001 - ImportError or an optional dependency failing to load
         log.debug("semantic search unavailable: %s", exc)
         return None
-    return _embedder.submit(semantic.query_vector, text)
+    return _embedder.submit(semantic.prefetch(text, depth))
 
 
 def semantic_search(text: str, limit: int, vector: Future | None = None) -> list[Hit]:
@@ -67,8 +67,8 @@ def semantic_search(text: str, limit: int, vector: Future | None = None) -> list
         return []
     try:
         if vector is not None:
-            vec = vector.result()
-            return list(semantic.search_vector(vec, limit)) if vec is not None else []
+            vec, first = vector.result()
+            return list(semantic.search_vector(vec, limit, first=first)) if vec is not None else []
         return list(semantic.search(text, limit))
     except Exception:  # noqa: BLE001 - the lexical half still answers
         log.warning("semantic search failed; answering with lexical results only", exc_info=True)
@@ -122,7 +122,8 @@ def search(
         # Exact sets (newest / upvotes), an id, or filters only: the lexical answer is the answer.
         return [Hit(h.paper_id, h.score, "hybrid") for h in lexical.search(query, limit, sort=sort)]
     depth = max(limit, int(candidates))
-    vector = start_query_vector(query.text) if semantic_weight > 0 else None
+    sem_depth = max(depth, CANDIDATES) if query.has_filters or query.excluded else depth
+    vector = start_query_vector(query.text, sem_depth) if semantic_weight > 0 else None
     lex = lexical.search(query, depth)
     sem = semantic_only(query, depth, vector) if semantic_weight > 0 else []
     if not sem:

@@ -47,8 +47,11 @@ def nearest(vec, k: int, exclude_ids=(), using: str = "default") -> list[tuple[i
     return vectors.in_process_index(model, using).nearest(vec, k, exclude_ids)
 
 
-def search_vector(vec, limit: int, exclude_ids: Iterable[int] = (), using: str = "default") -> list[Hit]:
-    """The `limit` visible papers whose embeddings are nearest to `vec`, best first, without `exclude_ids`."""
+def search_vector(
+    vec, limit: int, exclude_ids: Iterable[int] = (), using: str = "default", first: list | None = None
+) -> list[Hit]:
+    """The `limit` visible papers whose embeddings are nearest to `vec`, best first, without `exclude_ids`.
+    `first`: the raw `nearest(vec, limit + 10)` already computed (see `prefetch`)."""
     if limit <= 0 or not vectors.has_embeddings(using=using):
         return []
     vec = np.asarray(vec, dtype=np.float32)
@@ -59,7 +62,8 @@ def search_vector(vec, limit: int, exclude_ids: Iterable[int] = (), using: str =
     exclude = {int(x) for x in exclude_ids}
     k = limit + 10
     while True:
-        found = nearest(vec, k, exclude, using)
+        found = first if first is not None and not exclude else nearest(vec, k, exclude, using)
+        first = None
         ids = [pid for pid, _ in found]
         visible = set(Paper.objects.using(using).filter(pk__in=ids, hidden=False).values_list("pk", flat=True))
         hits = [Hit(pid, score, SOURCE) for pid, score in found if pid in visible]
@@ -76,6 +80,26 @@ def search(text: str, limit: int = 20, using: str = "default") -> list[Hit]:
         return []
     vec = query_vector(text)
     return search_vector(vec, limit, using=using) if vec is not None else []
+
+
+def prefetch(text: str, limit: int, using: str = "default"):
+    """A function for a worker thread that embeds `text` and, on the in-process index, also finds its
+    `limit + 10` nearest (pure numpy over mapped files: no database work off the request's thread). It
+    returns (vector, raw nearest or None) for `search_vector(vector, limit, first=raw)`. Call it on the
+    request's thread: it brings the index up to date there first."""
+    index = None
+    if backend(using) == "numpy":
+        index = vectors.in_process_index(embed.model_key(), using)
+        index.sync()
+
+    def work():
+        vec = query_vector(text)
+        if vec is None or index is None:
+            return vec, None
+        norm = float(np.linalg.norm(vec))
+        return vec, index.nearest(vec / norm if norm else vec, limit + 10, sync=False)
+
+    return work
 
 
 def ready(using: str = "default") -> bool:

@@ -458,9 +458,11 @@ class InProcessIndex:
         d_ids, _, sup = self._delta_arrays()
         return n + len(d_ids) - len(sup)
 
-    def nearest(self, query, k: int, exclude_ids=()) -> list[tuple[int, float]]:
-        """The `k` nearest stored vectors to `query`: [(paper_id, cosine similarity)], best first."""
-        self.sync()
+    def nearest(self, query, k: int, exclude_ids=(), *, sync: bool = True) -> list[tuple[int, float]]:
+        """The `k` nearest stored vectors to `query`: [(paper_id, cosine similarity)], best first.
+        `sync=False` searches what this process holds without asking the database (a worker thread)."""
+        if sync:
+            self.sync()
         q = np.asarray(query, dtype=np.float32)
         with self._lock:
             base = self._base
