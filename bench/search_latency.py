@@ -185,6 +185,7 @@ def markdown(data: dict) -> str:
     label, target = data["label"], TARGETS.get(data["label"])
     lines = [f"# Search latency: {data['papers']:,} papers ({label})", "",
              f"`{data['command']}` on {data['date']} (git {data['git']}).", "",
+             f"Settings: {data['settings'] or 'defaults'}.", "",
              c.machine_md(data["machine"]), "",
              f"## Single client, {data['queries']} queries through `GET /api/papers/search?limit=20&mode=…` (1 worker)", "",
              "| method | p50 | p95 | mean | long queries p95 | short queries p95 | empty answers |",
@@ -222,12 +223,15 @@ def main() -> None:
     ap.add_argument("--no-load", action="store_true", help="skip the load test")
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--env", action="append", default=[], metavar="PAPERBOARD_NAME=VALUE",
+                    help="a setting for the server (e.g. PAPERBOARD_SEARCH_RELAXED_POSTINGS=10000)")
     args = ap.parse_args()
     data_dir = args.data_dir.resolve()
     work = c.REPO / "var" / "bench-search-latency"
     work.mkdir(parents=True, exist_ok=True)
     queries = build_queries(data_dir, args.queries)
     env = c.app_env(data_dir)
+    env.update(dict(item.split("=", 1) for item in args.env))
     papers = c.sqlite_query(data_dir / "paperboard.sqlite3", "SELECT count(*) FROM papers_paper")[0][0]
     print(f"{papers:,} papers in {data_dir}; {len(queries)} queries", flush=True)
     server = Server(env, c.free_port(), 1, work / "server.log")
@@ -247,7 +251,7 @@ def main() -> None:
     data = {"benchmark": "search_latency", "label": args.label, "papers": papers, "queries": len(queries),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "git": c.machine_facts().get("git_commit", ""),
             "machine": c.machine_facts(), "command": "python bench/search_latency.py " + " ".join(sys.argv[1:]),
-            "first_query_ms": first, "latency": lat, "vector_index": vec, "load": load, "wrk": wrk_version()}
+            "settings": dict(item.split("=", 1) for item in args.env), "first_query_ms": first, "latency": lat, "vector_index": vec, "load": load, "wrk": wrk_version()}
     c.write_results(f"search_latency_{args.label}", data, markdown(data))
 
 

@@ -79,6 +79,13 @@ SETTINGS: tuple[Setting, ...] = (
         "When an arXiv id or URL pasted into search is not in the database, fetch it from the arXiv API.",
     ),
     Setting(
+        "SEARCH_RELAXED_POSTINGS",
+        "20000",
+        "Keyword search: when no paper has every word, papers with any of the rarer words are ranked, the words "
+        "taken rarest first while the papers holding them add up to at most this many. Lower is faster, higher "
+        "finds more (docs/search.md).",
+    ),
+    Setting(
         "SEMANTIC_MAX_TOKENS",
         "256",
         "Word pieces of `title. abstract` the embedding model reads (all-MiniLM-L6-v2, at most 512); "

@@ -64,7 +64,7 @@ _inline_used: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # words are taken rarest first while their postings (documents containing them) add up to at most
 # ANY_POSTINGS: rare words carry the meaning (high IDF), and the bound keeps a relaxed search as cheap
 # as a strict one at any corpus size. Strict matches always rank above relaxed ones.
-ANY_POSTINGS = 20_000
+ANY_POSTINGS = None  # None: settings.PAPERBOARD_SEARCH_RELAXED_POSTINGS (20,000 by default)
 # BM25 costs ~1.3 µs per matching paper in FTS5 ("language model" matches 101k papers here: 127 ms). A
 # strict search ranks at most the MATCH_DEPTH most recently added matching papers (rowid order), which
 # bounds its cost at any corpus size; a query matching fewer papers is unaffected. (SQLite, no filters.)
@@ -435,6 +435,14 @@ def content_words(q: Query) -> list[str]:
     return list(dict.fromkeys(t.lower() for t in (content or words)))
 
 
+def any_postings() -> int:
+    if ANY_POSTINGS is not None:
+        return int(ANY_POSTINGS)
+    from django.conf import settings
+
+    return int(settings.PAPERBOARD_SEARCH_RELAXED_POSTINGS)
+
+
 def selective_words(q: Query) -> list[str]:
     """q's words for a relaxed search: no stop words, rarest first, within ANY_POSTINGS postings in all.
     Empty when relaxing would not change the search (one word) or no word is rare enough."""
@@ -442,12 +450,13 @@ def selective_words(q: Query) -> list[str]:
     if not words or (len(q.terms) <= 1 and not q.phrases):
         return []
     counts = doc_counts(words)
+    budget = any_postings()
     picked, total = [], 0
     for word in sorted(words, key=lambda w: counts[w]):
         n = counts[word]
         if n == 0:
             continue
-        if total + n > ANY_POSTINGS or len(picked) == ANY_MAX_WORDS:
+        if total + n > budget or len(picked) == ANY_MAX_WORDS:
             break
         picked.append(word)
         total += n
@@ -457,7 +466,7 @@ def selective_words(q: Query) -> list[str]:
 def doc_counts(words: list[str]) -> dict[str, int]:
     """How many papers contain each word, counted up to ANY_POSTINGS + 1 (one statement for the words not
     cached; counting stops early on common words)."""
-    cap = ANY_POSTINGS + 1
+    cap = any_postings() + 1
     now = time.monotonic()
     db = str(connection.settings_dict.get("NAME"))
     out, todo = {}, []
@@ -517,7 +526,7 @@ def _search_sqlite(q: Query, limit: int, offset: int, sort: str, prefix: bool, a
         # except among exactly tied scores at the cut.
         w = ", ".join(str(x) for x in WEIGHTS)
         # A relaxed search is already bounded by ANY_POSTINGS (its words were chosen for it): rank it whole.
-        cap = MATCH_DEPTH if not any_words else max(MATCH_DEPTH, ANY_POSTINGS + 1)
+        cap = MATCH_DEPTH if not any_words else max(MATCH_DEPTH, any_postings() + 1)
         depth = (offset + limit) * 2 + 50
         while True:
             sql = (
