@@ -105,12 +105,13 @@ def main() -> None:
     print(f"  vector index: {vector_index}", flush=True)
 
     _, out = run_child([py, "-c", CPU_EMBED, str(args.sample)], env, 3600)
-    cpu = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+    cpu = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in json.loads(out.strip().splitlines()[-1]).items()}
     print(f"  CPU embedding: {cpu}", flush=True)
 
     gpu_rows = [json.loads(line) for line in (c.RESULTS / "embed_gpu.jsonl").read_text().splitlines() if line.strip()]
     main_rows = [r for r in gpu_rows if r["batch_size"] == 512 and "note" not in r]
-    gpu = {"device": gpu_rows[0]["device_name"], "torch": gpu_rows[0]["torch"], "papers": sum(r["papers"] for r in main_rows),
+    corpus_rows = [r for r in gpu_rows if "sweep" not in r.get("note", "")]
+    gpu = {"device": gpu_rows[0]["device_name"], "torch": gpu_rows[0]["torch"], "papers": sum(r["papers"] for r in corpus_rows),
            "median_papers_per_s": round(statistics.median(r["papers_per_s"] for r in main_rows)),
            "encode_seconds_total": round(sum(r["encode_s"] for r in gpu_rows if "sweep" not in r.get("note", "")), 1),
            "by_batch": {r["batch_size"]: r["papers_per_s"] for r in gpu_rows if "sweep" in r.get("note", "")}}

@@ -339,3 +339,8 @@ def test_search_api_does_not_swallow_paper_routes(hub):
     _, url = hub
     status, body = get(f"{url}/api/papers/2501.00003")
     assert status == 200 and body["id"] == "2501.00003"
+
+
+def test_a_nul_byte_in_the_query_is_a_page_not_an_error(client, db):
+    assert client.get("/papers/search", {"q": "graph\x00networks"}).status_code == 200
+    assert client.get("/api/papers/search", {"q": "graph\x00networks"}).status_code == 200

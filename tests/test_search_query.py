@@ -237,3 +237,8 @@ def test_categories_in_any_case_find_arxivs_spelling(typed, canonical):
     from paperboard.search.query import canonical_category
 
     assert canonical_category(typed) == canonical
+
+
+def test_control_characters_in_a_query_are_spaces_not_an_error():
+    q = parse("graph\x00neural\x07networks")
+    assert q.terms == ("graph", "neural", "networks")

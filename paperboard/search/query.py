@@ -241,7 +241,8 @@ def _clean(value: str) -> str:
 def parse(text: str | None) -> Query:
     """Parse a search box's text. Never raises; malformed parts become plain words."""
     raw = text or ""
-    value = raw[:MAX_LENGTH]
+    # Control characters (a NUL in a pasted string) mean nothing in a search and break FTS5 and PostgreSQL.
+    value = "".join(ch if ch.isprintable() else " " for ch in raw[:MAX_LENGTH])
     whole_id = arxiv_id(value)
     terms: list[str] = []
     phrases: list[str] = []
