@@ -12,6 +12,8 @@ OURS = {
     "import": "import papers from files (arXiv JSONL/Atom/OAI-PMH, HF daily-papers JSON), plain or gzipped",
     "ingest": "harvest papers live from a source (`ingest arxiv --category cs.LG --since 2025-01-01`)",
     "index": "build or update the search indexes (keyword and semantic); resumable",
+    "worker": "run background tasks and send the email digests every minute (one process)",
+    "digest": "`digest send`: send the email digests that are due, once (for cron)",
     "createsuperuser": "create an admin account",
     "shell": "a Python shell with the app loaded",
 }

@@ -72,6 +72,19 @@ SETTINGS: tuple[Setting, ...] = (
         "24",
         "Votes from accounts younger than this (or with an unconfirmed email) do not count toward trending.",
     ),
+    Setting("DIGEST_SEND_HOUR", "7", "Hour of the day (0-23, in PAPERBOARD_TIME_ZONE) at which email digests fall due."),
+    Setting(
+        "DIGEST_MAX_FAILURES",
+        "3",
+        "Permanent delivery failures in a row (5xx, refused recipient) after which an address is suppressed: "
+        "no more digests go to it until an admin lifts the suppression.",
+    ),
+    Setting(
+        "DIGEST_LEASE_SECONDS",
+        "300",
+        "How long a digest being sent belongs to the run sending it; a run that died holding one is "
+        "recovered by a later run after this time.",
+    ),
     Setting("RATELIMIT_ENABLED", "true", "Rate limits on sign-up, log-in, submissions, votes and comments."),
     Setting(
         "SEARCH_FETCH_UNKNOWN",

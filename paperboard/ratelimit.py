@@ -25,6 +25,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "vote": (120, 60),  # per user
     "comment": (10, 60),  # per user
     "flag": (20, 3600),  # per user
+    "digest-subscribe": (10, 3600),  # per IP (or per user, from the settings page)
+    "digest-mail": (3, 86400),  # confirmation mails per address: a form cannot be used to flood a mailbox
 }
 
 

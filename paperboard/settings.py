@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "paperboard.accounts",
     "paperboard.community",
     "paperboard.search",
+    "django_tasks",
+    "django_tasks_db",
+    "paperboard.digests",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +140,9 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "outbox"
 
+# Background work (digests): django-tasks with its database backend, run by `paperboard worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
 # Paperboard's own settings, typed.
 PAPERBOARD_FEED_PAGE_SIZE = conf.get_int("FEED_PAGE_SIZE")
 PAPERBOARD_ARXIV_API_URL = conf.get("ARXIV_API_URL")
@@ -158,3 +164,8 @@ PAPERBOARD_SEMANTIC_LIVE_EMBED = conf.get_bool("SEMANTIC_LIVE_EMBED")
 PAPERBOARD_SEMANTIC_INDEX = conf.get("SEMANTIC_INDEX").strip().lower()
 if PAPERBOARD_SEMANTIC_INDEX not in {"auto", "numpy"}:
     raise ValueError(f"PAPERBOARD_SEMANTIC_INDEX must be auto or numpy, not {PAPERBOARD_SEMANTIC_INDEX!r}")
+PAPERBOARD_DIGEST_SEND_HOUR = conf.get_int("DIGEST_SEND_HOUR")
+if not 0 <= PAPERBOARD_DIGEST_SEND_HOUR <= 23:
+    raise ValueError(f"PAPERBOARD_DIGEST_SEND_HOUR must be between 0 and 23, not {PAPERBOARD_DIGEST_SEND_HOUR}")
+PAPERBOARD_DIGEST_MAX_FAILURES = max(1, conf.get_int("DIGEST_MAX_FAILURES"))
+PAPERBOARD_DIGEST_LEASE_SECONDS = max(1, conf.get_int("DIGEST_LEASE_SECONDS"))

@@ -17,9 +17,11 @@ urlpatterns = [
     re_path(rf"^papers/(?P<kind>week)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-week"),
     re_path(rf"^papers/(?P<kind>month)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-month"),
     re_path(rf"^papers/(?P<arxiv_id>{ROUTE_PATTERN})(?P<fmt>\.json|\.md)?$", views.paper_page, name="paper"),
+    path("", include("paperboard.feeds.urls")),  # RSS, Atom, JSON Feed: <view>/feed.rss|atom|json (docs/feeds.md)
     path("", include("paperboard.search.urls")),  # /papers/search, /papers/category/<cat>, /for-you
     path("", include("paperboard.accounts.urls")),  # /accounts/…, /u/<username>…
     path("", include("paperboard.community.urls")),  # /papers/submit, votes, comments, claims, collections, moderation
+    path("", include("paperboard.digests.urls")),  # /digest/…: subscribe, confirm, preferences, unsubscribe, outbox
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

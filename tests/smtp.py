@@ -9,10 +9,18 @@
         msg = smtp_server.wait_for(1)[0]   # an email.message.EmailMessage
 
 Messages are parsed with `email.policy.default`, so `msg["To"]`, `msg.get_body(("plain",))` etc. work.
+
+Misbehaving on purpose, for the digest tests:
+    smtp_server.refuse["bad@example.org"] = "550 5.1.1 No such user"   # the reply to that RCPT TO
+    smtp_server.stall_at = ("rcpt", 4)   # the 4th RCPT TO (counted over the server's life) waits
+    smtp_server.stall_at = ("data", 4)   # the 4th message is taken (recorded), then the answer waits
+`smtp_server.stalled` is set when the stall begins; the stall lasts `stall_seconds` or until the client
+goes away (aiosmtpd then cancels the handler).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -37,6 +45,24 @@ class SmtpServer:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TOs) of each message
         self._arrived = threading.Condition()
+        self.refuse: dict[str, str] = {}  # RCPT TO address -> the reply it gets instead of 250
+        self.stall_at: tuple[str, int] | None = None  # ("rcpt" | "data", n): the n-th such command waits
+        self.stall_seconds = 60.0
+        self.stalled = threading.Event()
+        self.counts = {"rcpt": 0, "data": 0}
+
+    async def _maybe_stall(self, command: str) -> None:
+        self.counts[command] += 1
+        if self.stall_at == (command, self.counts[command]):
+            self.stalled.set()
+            await asyncio.sleep(self.stall_seconds)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd handler hook
+        await self._maybe_stall("rcpt")
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -44,7 +70,17 @@ class SmtpServer:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self._arrived.notify_all()
+        await self._maybe_stall("data")  # taken already: like a server that queued it and has not answered
         return "250 Message accepted for delivery"
+
+    def received_by(self) -> dict[str, int]:
+        """How many messages each recipient got."""
+        counts: dict[str, int] = {}
+        with self._arrived:
+            for _, rcpts in self.envelopes:
+                for rcpt in rcpts:
+                    counts[rcpt] = counts.get(rcpt, 0) + 1
+        return counts
 
     def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
         """Wait until at least `count` messages arrived; return them all (fails the test on timeout)."""

@@ -31,7 +31,8 @@ def test_paperboard_without_arguments_lists_its_commands():
         assert f"  {name}" in out
 
 
-@pytest.mark.parametrize("command", [["demo"], ["serve"], ["migrate"], ["import"], ["ingest", "arxiv"], ["index"]])
+@pytest.mark.parametrize("command", [["demo"], ["serve"], ["migrate"], ["import"], ["ingest", "arxiv"], ["index"],
+                                     ["worker"], ["digest", "send"]])
 def test_every_command_has_help(command):
     r = run(*command, "--help")
     assert r.returncode == 0, r.stderr
@@ -41,7 +42,8 @@ def test_every_command_has_help(command):
 def test_every_command_is_documented_in_docs_cli():
     text = (ROOT / "docs" / "cli.md").read_text()
     for name in ["paperboard demo", "paperboard serve", "paperboard migrate", "paperboard import",
-                 "paperboard ingest arxiv", "paperboard index", "python -m paperboard"]:
+                 "paperboard ingest arxiv", "paperboard index", "paperboard worker", "paperboard digest send",
+                 "python -m paperboard"]:
         assert name in text, name
 
 

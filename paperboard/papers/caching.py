@@ -24,7 +24,10 @@ MAX_BODY_BYTES = 256 * 1024  # a full /api/daily_papers page of 100 items is abo
 KNOWN_PARAMS = frozenset({
     "p", "limit", "date", "week", "month", "submitter", "sort", "cursor", "format",
     "q", "cat", "category", "after", "before", "has_code", "code", "page", "partial", "mode", "from", "to",
+    "name",
 })
+# Response headers stored with the body (validators included: feeds answer conditional GETs from them).
+KEPT_HEADERS = ("Link", "Access-Control-Allow-Origin", "ETag", "Last-Modified")
 
 
 def _has_messages(request: HttpRequest) -> bool:
@@ -33,8 +36,12 @@ def _has_messages(request: HttpRequest) -> bool:
     return storage is not None and len(storage) > 0  # len() does not mark the messages as read
 
 
-def cached_response(request: HttpRequest, build: Callable[[], HttpResponse]) -> HttpResponse:
-    """Return the cached response for this URL at the current data version, or build and store it."""
+def cached_response(
+    request: HttpRequest, build: Callable[[], HttpResponse], *, per_host: bool = False
+) -> HttpResponse:
+    """Return the cached response for this URL at the current data version, or build and store it.
+
+    `per_host`: the body holds absolute URLs of the request's scheme and host (feeds), so key on them too."""
     user = getattr(request, "user", None)
     if request.method != "GET" or (user is not None and user.is_authenticated) or _has_messages(request):
         return build()
@@ -43,7 +50,8 @@ def cached_response(request: HttpRequest, build: Callable[[], HttpResponse]) -> 
         return build()
     cache = caches["responses"]
     query = urlencode(sorted(request.GET.lists()), doseq=True)
-    key = f"resp:{freshness.data_version()}:{request.path}?{query}"
+    origin = f"{request.scheme}://{request.get_host()}" if per_host else ""
+    key = f"resp:{freshness.data_version()}:{origin}{request.path}?{query}"
     hit = cache.get(key)
     if hit is not None:
         status, content_type, body, headers = hit
@@ -53,6 +61,6 @@ def cached_response(request: HttpRequest, build: Callable[[], HttpResponse]) -> 
         return response
     response = build()
     if response.status_code == 200 and not response.streaming and len(response.content) <= MAX_BODY_BYTES:
-        extra = [(h, response[h]) for h in ("Link", "Access-Control-Allow-Origin") if h in response]
+        extra = [(h, response[h]) for h in KEPT_HEADERS if h in response]
         cache.set(key, (response.status_code, response["Content-Type"], response.content, extra), TTL_SECONDS)
     return response

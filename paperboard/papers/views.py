@@ -62,6 +62,7 @@ def _render_feed(request: HttpRequest, period: periods.Period, fmt: str | None, 
             "next": nxt,
             "canonical": period.url if canonical else None,
             "json_url": f"{period.url}.json",
+            "feed_period": None if canonical else period,  # /papers follows the latest day's feed
         },
     )
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from paperboard.demo.community import seed_community
+from paperboard.digests import outbox
 from paperboard.ingest import formats, store
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "papers.jsonl.gz"
@@ -42,5 +43,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("demo community: already present")
+        if outbox.folder() is not None:
+            self.stdout.write(f"mail (confirmations, digests) goes to {outbox.folder()}: read it at /digest/outbox "
+                              "as an admin (`paperboard createsuperuser`); `paperboard digest send` sends what is due")
         if not opts["no_serve"]:
             call_command("serve", host=opts["host"], port=opts["port"], workers=opts["workers"])
