@@ -109,3 +109,14 @@ def pytest_collection_modifyitems(config, items):
     if inner:
         config.hook.pytest_deselected(items=inner)
         items[:] = [i for i in items if not i.get_closest_marker("pgvector_inner")]
+
+
+@pytest.fixture
+def vectors_in_tmp(settings, tmp_path):
+    """The test gets its own vector index files and starts like a fresh process (semantic search tests)."""
+    from paperboard.search import vectors
+
+    settings.DATA_DIR = tmp_path
+    vectors.forget_loaded_indexes()
+    yield
+    vectors.forget_loaded_indexes()

@@ -14,15 +14,8 @@ from paperboard.search.models import Interest
 from tests.conftest import make_paper, put_on_feed
 from tests.test_search_semantic import put_vectors, unit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vectors_in_tmp")]
 
-
-@pytest.fixture(autouse=True)
-def _vectors_in_tmp(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    vectors.forget_loaded_indexes()
-    yield
-    vectors.forget_loaded_indexes()
 
 
 def days_ago(n: int) -> str:

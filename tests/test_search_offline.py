@@ -20,23 +20,11 @@ from paperboard.search.offline_format import (
     read_texts,
     save_vectors_file,
 )
-from tests.test_search_semantic import CORPUS, add_paper
+from tests.test_search_semantic import corpus  # noqa: F401 - a fixture
 from tools import embed_offline
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vectors_in_tmp")]
 
-
-@pytest.fixture(autouse=True)
-def _vectors_in_tmp(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    vectors.forget_loaded_indexes()
-    yield
-    vectors.forget_loaded_indexes()
-
-
-@pytest.fixture
-def corpus():
-    return {aid: add_paper(aid, *text) for aid, text in CORPUS.items()}
 
 
 def run(*args) -> str:

@@ -20,7 +20,7 @@ from paperboard.search import embed, semantic, vectors
 from paperboard.search.hits import Hit
 from paperboard.search.models import Embedding, SemanticState
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vectors_in_tmp")]
 
 DIM = embed.DIM
 
@@ -75,14 +75,6 @@ def put_vectors(pairs) -> int:
     """Store hand-made vectors for papers: [(paper, vector)]. Returns the batch's seq."""
     return vectors.write([vectors.Row(p.pk, p.content_hash, f"t{p.pk}", v) for p, v in pairs])
 
-
-@pytest.fixture(autouse=True)
-def _vectors_in_tmp(settings, tmp_path):
-    """Each test gets its own vector files and starts like a fresh process."""
-    settings.DATA_DIR = tmp_path
-    vectors.forget_loaded_indexes()
-    yield
-    vectors.forget_loaded_indexes()
 
 
 @pytest.fixture

@@ -14,15 +14,8 @@ from paperboard.search.models import Embedding
 from tests.conftest import put_on_feed
 from tests.test_search_semantic import CORPUS, add_paper, put_vectors, unit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vectors_in_tmp")]
 
-
-@pytest.fixture(autouse=True)
-def _vectors_in_tmp(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    vectors.forget_loaded_indexes()
-    yield
-    vectors.forget_loaded_indexes()
 
 
 @pytest.fixture
