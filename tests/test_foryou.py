@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from paperboard.community import collections, votes
-from paperboard.search import foryou, vectors
+from paperboard.search import foryou
 from paperboard.search.models import Interest
 from tests.conftest import make_paper, put_on_feed
 from tests.test_search_semantic import put_vectors, unit
