@@ -129,7 +129,10 @@ def search(
     if not sem:
         return [Hit(h.paper_id, lexical_weight / (k + i), "hybrid") for i, h in enumerate(lex[:limit], start=1)]
     fused = rrf([lex, sem], k, [lexical_weight, semantic_weight])
-    ties = _tie_breakers(fused)
+    # Tie-breakers matter only among the papers that can make the page: those scoring at least the
+    # `limit`-th best fused score (one small query instead of one over every candidate).
+    cut = sorted(fused.values(), reverse=True)[min(limit, len(fused)) - 1]
+    ties = _tie_breakers([pid for pid, score in fused.items() if score >= cut])
     order = sorted(fused, key=lambda pid: (-fused[pid], -ties.get(pid, (0, 0.0))[0], -ties.get(pid, (0, 0.0))[1], pid))
     return [Hit(pid, fused[pid], "hybrid") for pid in order[:limit]]
 

@@ -112,12 +112,14 @@ class Search:
 
 
 def results(search_query: querylang.Query, *, offset: int, limit: int, mode: str = "hybrid",
-            sort: str = "relevance", prefix: bool = False) -> tuple[list[Paper], bool]:
-    """Papers `offset`..`offset+limit` of the search, with `.snippet` (highlighted title and excerpt),
-    and whether there are more."""
+            sort: str = "relevance", prefix: bool = False, snippets: bool = True) -> tuple[list[Paper], bool]:
+    """Papers `offset`..`offset+limit` of the search, with `.snippet` (highlighted title and excerpt;
+    not with `snippets=False`, for answers that do not show them), and whether there are more."""
     hits = hybrid.run(search_query, offset + limit + 1, mode=mode, sort=sort, prefix=prefix)
     more = len(hits) > offset + limit
     papers = hybrid.load(hits[offset : offset + limit])
+    if not snippets:
+        return papers, more
     marks = lexical.highlights(search_query, [p.pk for p in papers], prefix=prefix)
     _with_plain_snippets([p for p in papers if p.pk not in marks])
     for p in papers:
@@ -262,7 +264,7 @@ def api_items(q: str, limit: int, sort: str = "relevance", mode: str = "hybrid")
     parsed = querylang.parse(q)
     if parsed.is_empty:
         return []
-    papers, _ = results(parsed, offset=0, limit=limit, sort=sort, mode=mode)
+    papers, _ = results(parsed, offset=0, limit=limit, sort=sort, mode=mode, snippets=False)
     return [result_json(p) for p in papers]
 
 
