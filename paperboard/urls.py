@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from paperboard.api.api import api
 from paperboard.ingest.ids import ROUTE_PATTERN
+from paperboard.ops import views as ops_views
 from paperboard.papers import views
 
 FMT = r"(?P<fmt>\.json)?"
@@ -22,6 +23,8 @@ urlpatterns = [
     path("", include("paperboard.accounts.urls")),  # /accounts/…, /u/<username>…
     path("", include("paperboard.community.urls")),  # /papers/submit, votes, comments, claims, collections, moderation
     path("", include("paperboard.digests.urls")),  # /digest/…: subscribe, confirm, preferences, unsubscribe, outbox
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
