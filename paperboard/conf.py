@@ -85,6 +85,12 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a digest being sent belongs to the run sending it; a run that died holding one is "
         "recovered by a later run after this time.",
     ),
+    Setting(
+        "CACHE_URL",
+        "",
+        "`redis://host:6379/0`: one cache shared by every web process and host (pages, API answers, rate "
+        "limits). Empty: a cache in each process's memory (one machine).",
+    ),
     Setting("RATELIMIT_ENABLED", "true", "Rate limits on sign-up, log-in, submissions, votes and comments."),
     Setting(
         "SEARCH_FETCH_UNKNOWN",
@@ -225,4 +231,33 @@ def parse_smtp_url(url: str) -> dict:
         # "auto": STARTTLS when the server offers it (see paperboard.mail.SmtpBackend).
         "PAPERBOARD_SMTP_STARTTLS": "auto" if starttls and options.get("starttls", "auto") == "auto" else starttls,
         "EMAIL_TIMEOUT": float(options.get("timeout", 20)),
+    }
+
+
+def caches(url: str) -> dict:
+    """Django CACHES for PAPERBOARD_CACHE_URL: Redis shared by every process, or memory per process.
+
+    `responses` holds whole anonymous answers (paperboard.papers.caching), keyed by the data version, so a
+    write shows at once either way; in Redis its entries expire after 10 minutes (old versions are never
+    read again), in memory at most 500 x 256 KiB are kept per process."""
+    url = (url or "").strip()
+    if not url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "paperboard",
+                "OPTIONS": {"MAX_ENTRIES": 5000},
+            },
+            "responses": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "paperboard-responses",
+                "OPTIONS": {"MAX_ENTRIES": 500, "CULL_FREQUENCY": 4},
+            },
+        }
+    if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(f"PAPERBOARD_CACHE_URL: unsupported scheme in {url!r} (use redis://, rediss:// or unix://)")
+    redis = "django.core.cache.backends.redis.RedisCache"
+    return {
+        "default": {"BACKEND": redis, "LOCATION": url, "KEY_PREFIX": "pb"},
+        "responses": {"BACKEND": redis, "LOCATION": url, "KEY_PREFIX": "pb-responses", "TIMEOUT": 600},
     }

@@ -85,19 +85,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "paperboard",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
-    },
-    # Whole anonymous responses (paperboard.papers.caching): at most 500 x 256 KiB per process.
-    "responses": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "paperboard-responses",
-        "OPTIONS": {"MAX_ENTRIES": 500, "CULL_FREQUENCY": 4},
-    },
-}
+CACHES = conf.caches(conf.get("CACHE_URL"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = conf.get("TIME_ZONE")
