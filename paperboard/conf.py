@@ -91,6 +91,7 @@ SETTINGS: tuple[Setting, ...] = (
         "`redis://host:6379/0`: one cache shared by every web process and host (pages, API answers, rate "
         "limits). Empty: a cache in each process's memory (one machine).",
     ),
+    Setting("LOG_FORMAT", "text", "`text` (readable lines) or `json` (one JSON object per line, for log shippers)."),
     Setting("RATELIMIT_ENABLED", "true", "Rate limits on sign-up, log-in, submissions, votes and comments."),
     Setting(
         "SEARCH_FETCH_UNKNOWN",

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from paperboard import conf
+from paperboard.ops import logs
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = conf.data_dir()
@@ -106,13 +107,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"paperboard": {"level": "INFO", "propagate": True}},
-}
+LOGGING = logs.config(conf.get("LOG_FORMAT").strip().lower())
 
 LOGIN_URL = "/accounts/login"
 LOGIN_REDIRECT_URL = "/papers"
