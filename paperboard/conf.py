@@ -92,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
         "limits). Empty: a cache in each process's memory (one machine).",
     ),
     Setting("LOG_FORMAT", "text", "`text` (readable lines) or `json` (one JSON object per line, for log shippers)."),
+    Setting(
+        "METRICS_TOKEN",
+        "",
+        "Bearer token for `/metrics` (Prometheus). Empty: `/metrics` answers only requests from this host.",
+    ),
     Setting("RATELIMIT_ENABLED", "true", "Rate limits on sign-up, log-in, submissions, votes and comments."),
     Setting(
         "SEARCH_FETCH_UNKNOWN",

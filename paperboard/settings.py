@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "paperboard.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -140,6 +141,7 @@ PAPERBOARD_SUBMIT_WHO = conf.get("SUBMIT_WHO")
 PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS = conf.get_float("TRENDING_MIN_ACCOUNT_AGE_HOURS")
 PAPERBOARD_RATELIMIT_ENABLED = conf.get_bool("RATELIMIT_ENABLED")
 PAPERBOARD_SEARCH_FETCH_UNKNOWN = conf.get_bool("SEARCH_FETCH_UNKNOWN")
+PAPERBOARD_METRICS_TOKEN = conf.get("METRICS_TOKEN")
 PAPERBOARD_SEARCH_RELAXED_POSTINGS = conf.get_int("SEARCH_RELAXED_POSTINGS")
 PAPERBOARD_SEMANTIC_MAX_TOKENS = conf.get_int("SEMANTIC_MAX_TOKENS")
 if not 16 <= PAPERBOARD_SEMANTIC_MAX_TOKENS <= 512:

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from paperboard.api.api import api
 from paperboard.ingest.ids import ROUTE_PATTERN
+from paperboard.ops import metrics as ops_metrics
 from paperboard.ops import views as ops_views
 from paperboard.papers import views
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("paperboard.digests.urls")),  # /digest/…: subscribe, confirm, preferences, unsubscribe, outbox
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_metrics.metrics_view, name="metrics"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

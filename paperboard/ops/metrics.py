@@ -1,0 +1,105 @@
+"""Prometheus metrics at `/metrics` (text exposition format, prometheus_client).
+
+Per process (each gunicorn worker counts its own; scrape every worker, or set PROMETHEUS_MULTIPROC_DIR
+for prometheus_client's multiprocess mode):
+    paperboard_http_request_duration_seconds{method, route, status}   histogram
+Read from the database at scrape time (the same from every process and host):
+    paperboard_jobs{task, status}                 background jobs (django-tasks) by status: queue depth is READY
+    paperboard_digest_deliveries{status}          digest deliveries by status (sent, failed, unknown, ...)
+    paperboard_digest_subscribers{state}          confirmed / suppressed / paused subscribers
+    paperboard_papers                             visible papers
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+REQUESTS = Histogram(
+    "paperboard_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route pattern.",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+class MetricsMiddleware:
+    """Times every request; labels it by its URL pattern (not the path, so ids do not explode the labels)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = (match.route or match.view_name) if match else "unmatched"
+        REQUESTS.labels(request.method, route or "unmatched", str(response.status_code)).observe(
+            time.perf_counter() - start
+        )
+        return response
+
+
+class DatabaseCollector:
+    """Gauges read from the database when Prometheus scrapes."""
+
+    def collect(self):
+        from django_tasks_db.models import DBTaskResult
+
+        from paperboard.digests.models import Delivery, Subscription
+        from paperboard.papers.models import Paper
+
+        jobs = GaugeMetricFamily("paperboard_jobs", "Background jobs by task and status.", labels=["task", "status"])
+        for task, status, n in DBTaskResult.objects.values_list("task_path", "status").annotate(n=Count("id")):
+            jobs.add_metric([task.rsplit(".", 1)[-1], status], n)
+        yield jobs
+        deliveries = GaugeMetricFamily("paperboard_digest_deliveries", "Digest deliveries by status.", labels=["status"])
+        for status, n in Delivery.objects.values_list("status").annotate(n=Count("id")):
+            deliveries.add_metric([status], n)
+        yield deliveries
+        subs = GaugeMetricFamily("paperboard_digest_subscribers", "Digest subscribers.", labels=["state"])
+        subs.add_metric(["confirmed"], Subscription.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True).count())
+        subs.add_metric(["suppressed"], Subscription.objects.filter(suppressed_at__isnull=False).count())
+        subs.add_metric(["paused"], Subscription.objects.filter(paused=True).count())
+        yield subs
+        papers = GaugeMetricFamily("paperboard_papers", "Visible papers.")
+        papers.add_metric([], Paper.objects.filter(hidden=False).count())
+        yield papers
+
+
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def allowed(request: HttpRequest) -> tuple[bool, int, str]:
+    """With PAPERBOARD_METRICS_TOKEN set, a matching `Authorization: Bearer` header; without, loopback only."""
+    import hmac
+
+    from django.conf import settings
+
+    token = settings.PAPERBOARD_METRICS_TOKEN
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if hmac.compare_digest(given.encode(), token.encode()):
+            return True, 200, ""
+        return False, 401, "a valid `Authorization: Bearer <PAPERBOARD_METRICS_TOKEN>` header is required"
+    if request.META.get("REMOTE_ADDR") in LOOPBACK:
+        return True, 200, ""
+    return False, 403, "metrics are served to this host only; set PAPERBOARD_METRICS_TOKEN to scrape from elsewhere"
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    from django.http import JsonResponse
+    from prometheus_client import REGISTRY
+
+    ok, status, reason = allowed(request)
+    if not ok:
+        return JsonResponse({"error": reason, "code": "forbidden" if status == 403 else "unauthorized"}, status=status)
+
+    registry = CollectorRegistry()
+    registry.register(DatabaseCollector())
+    body = generate_latest(REGISTRY) + generate_latest(registry)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
