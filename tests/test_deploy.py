@@ -44,7 +44,7 @@ def test_the_systemd_units_run_paperboard_commands_that_exist(unit):
     help_text = subprocess.run(["paperboard", "help"], capture_output=True, text=True).stdout if shutil.which(
         "paperboard") else ""
     for command in commands:
-        program, sub = command.split()[:2]
+        program, sub = command.lstrip("-").split()[:2]
         assert program == "/srv/paperboard/.venv/bin/paperboard"
         assert sub in {"serve", "worker", "check"}
         if help_text:
