@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/digest_send.py                    # 100,000 subscribers (and a 20,000 run for memory)
     .venv/bin/python bench/digest_send.py --subscribers 5000 --small 1000   # a quick look
+    .venv/bin/python bench/digest_send.py --processes 1                      # one sender process
 
 Needs Postfix's `smtp-sink` (Debian: `apt-get install postfix`; only the sink runs, not Postfix): a C
 SMTP server that accepts and discards mail far faster than a Python one (aiosmtpd tops out near
@@ -12,7 +13,7 @@ papers, 30 days of feed, votes), then N confirmed subscribers with varied prefer
 frequency weekdays/daily/weekly, sections top/trending in every combination, 40% with 1-3 arXiv
 categories, max papers 5-20, 20% with a minimum upvote count.
 
-Timed: `paperboard digest send` in a subprocess with PAPERBOARD_SMTP_URL pointing at the sink: wall
+Timed: `paperboard digest send --processes P` (default 2, one per core here) in a subprocess with PAPERBOARD_SMTP_URL pointing at the sink: wall
 time, messages/s (deliveries marked sent / time), the process's peak RSS, and the sink's CPU seconds
 as a share of the run. Memory flatness: the same at a smaller N (--small); peak RSS should not grow
 with N.
@@ -83,7 +84,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(n: int, work: Path, demo_template: Path) -> dict:
+def run_once(n: int, work: Path, demo_template: Path, processes: int) -> dict:
     data_dir = work / f"n{n}"
     if data_dir.exists():
         shutil.rmtree(data_dir)
@@ -99,7 +100,7 @@ def run_once(n: int, work: Path, demo_template: Path) -> dict:
         env["PAPERBOARD_SMTP_URL"] = f"smtp://127.0.0.1:{port}?starttls=false"
         sink_before = cpu_seconds(sink.pid)
         t = time.perf_counter()
-        p = subprocess.Popen(c.paperboard_cmd("digest", "send"), env=env, cwd=c.REPO,
+        p = subprocess.Popen(c.paperboard_cmd("digest", "send", "--processes", str(processes)), env=env, cwd=c.REPO,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         out, err = p.communicate(timeout=3600)
         wall = time.perf_counter() - t
@@ -113,15 +114,17 @@ def run_once(n: int, work: Path, demo_template: Path) -> dict:
     statuses = json.loads(subprocess.run([py, "-c", COUNT], env=env, cwd=c.REPO, check=True, capture_output=True,
                                          text=True).stdout.strip().replace("'", '"'))
     sent = statuses.get("sent", 0)
-    return {"subscribers": n, "wall_s": round(wall, 1), "sent": sent, "statuses": statuses,
+    return {"subscribers": n, "processes": processes, "wall_s": round(wall, 1), "sent": sent, "statuses": statuses,
             "messages_per_s": round(sent / wall, 1), "peak_rss_mib_max_child": round(usage.ru_maxrss / 1024),
             "sink_cpu_s": round(sink_cpu, 1), "sink_cpu_share_pct": round(100 * sink_cpu / wall / (os.cpu_count() or 1), 1),
             "output": out.strip().splitlines()[-1] if out.strip() else ""}
 
 
-def peak_rss_of_run(n: int, work: Path, demo_template: Path) -> dict:
-    """Run in a child Python so that ru_maxrss of RUSAGE_CHILDREN is this run's alone."""
-    p = subprocess.run([sys.executable, __file__, "--one", str(n), "--work", str(work), "--template", str(demo_template)],
+def peak_rss_of_run(n: int, work: Path, demo_template: Path, processes: int) -> dict:
+    """Run in a child Python so that ru_maxrss of RUSAGE_CHILDREN is this run's alone: the largest of its
+    processes (the seed, each sender process, the count)."""
+    p = subprocess.run([sys.executable, __file__, "--one", str(n), "--work", str(work), "--template", str(demo_template),
+                        "--processes", str(processes)],
                        capture_output=True, text=True, timeout=7200)
     if p.returncode:
         raise RuntimeError(p.stderr[-3000:])
@@ -132,12 +135,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subscribers", type=int, default=100_000)
     ap.add_argument("--small", type=int, default=20_000, help="a smaller run to show memory is flat (0: skip)")
+    ap.add_argument("--processes", type=int, default=2, help="sender processes (`digest send --processes`)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--template", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_once(args.one, args.work, args.template)))
+        print(json.dumps(run_once(args.one, args.work, args.template, args.processes)))
         return
     if not shutil.which("smtp-sink"):
         sys.exit("smtp-sink not found: apt-get install postfix (only its smtp-sink program is used)")
@@ -149,7 +153,7 @@ def main() -> None:
     runs = []
     for n in [x for x in (args.small, args.subscribers) if x]:
         print(f"{n:,} subscribers ...", flush=True)
-        r = peak_rss_of_run(n, work, template)
+        r = peak_rss_of_run(n, work, template, args.processes)
         print(f"  {r}", flush=True)
         runs.append(r)
     big = runs[-1]
@@ -158,9 +162,10 @@ def main() -> None:
             "sink": "Postfix smtp-sink (accepts and discards)", "runs": runs}
     lines = [f"# Digest sending: {big['subscribers']:,} subscribers", "", f"`{data['command']}` on {data['date']}.", "",
              c.machine_md(data["machine"]), "",
-             "| subscribers | sent | time | messages/s | peak RSS (sender) | sink CPU share |", "|---|---|---|---|---|---|"]
+             "| subscribers | sender processes | sent | time | messages/s | peak RSS (largest child: seed, sender, count) | sink CPU share |",
+             "|---|---|---|---|---|---|---|"]
     for r in runs:
-        lines.append(f"| {r['subscribers']:,} | {r['sent']:,} | {r['wall_s']} s | {r['messages_per_s']} | "
+        lines.append(f"| {r['subscribers']:,} | {r['processes']} | {r['sent']:,} | {r['wall_s']} s | {r['messages_per_s']} | "
                      f"{r['peak_rss_mib_max_child']} MiB | {r['sink_cpu_share_pct']}% of the machine |")
     target = big["messages_per_s"] >= 300
     lines += ["", f"Target ≥ 300 messages/s: **{'met' if target else 'not met'}**. Statuses: {big['statuses']}.", ""]

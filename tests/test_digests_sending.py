@@ -175,6 +175,37 @@ def test_digest_send_limit_sends_at_most_that_many_and_the_rest_next_time(db):
     assert len(mail.outbox) == 5
 
 
+def test_a_limit_gives_the_rest_of_the_claimed_chunk_back_without_an_attempt(db):
+    on_feed(1)
+    for i in range(5):
+        subscriber(f"r{i}@example.org")
+    assert sending.send_due(now=NOW, limit=2).sent == 2
+    rest = Delivery.objects.exclude(status="sent")
+    assert list(rest.values_list("status", "attempts", "lease_until")) == [("pending", 0, None)] * 3
+
+
+def test_a_non_ascii_subject_is_encoded_and_reads_back_the_same(db, smtp_mail):
+    (paper,) = on_feed(1)
+    paper.title = "Über die Schrödinger-Gleichung — ein sehr langer Überblick über neue Ergebnisse zu Quanten"
+    paper.save(update_fields=["title"])
+    subscriber("ada@example.org")
+    assert sending.send_due(now=NOW).sent == 1
+    (message,) = smtp_mail.wait_for(1)
+    assert message["Subject"] == f"Paperboard digest: {paper.title[:69]}…"
+    assert "Schrödinger" in message.get_body(("plain",)).get_content()
+
+
+def test_several_processes_send_each_digest_once(transactional_db, smtp_mail):
+    on_feed(2)
+    for i in range(30):
+        subscriber(f"r{i}@example.org")
+    report = sending.send_due(now=NOW, chunk=4, processes=3)
+    assert (report.scheduled, report.sent) == (30, 30)
+    received = [m["To"] for m in smtp_mail.wait_for(30)]
+    assert sorted(received) == sorted(f"r{i}@example.org" for i in range(30))
+    assert Delivery.objects.filter(status="sent", attempts=1).count() == 30
+
+
 def test_concurrent_runs_send_each_digest_once(transactional_db):
     on_feed(2)
     for i in range(12):

@@ -1,18 +1,22 @@
 """What goes in a digest: each section's candidates, then the subscriber's picks.
 
 `Candidates` is made once per run and shared by every subscriber in it: the lists that do not depend on
-the subscriber (top of the feed, trending, a category, a saved search) are computed once and kept in a
-bounded cache, so a run over many subscribers costs a few queries per subscriber, not a feed per
-subscriber. `choose` then takes, round-robin over the subscriber's sections, papers they have not been
-sent before and that have at least their minimum of upvotes, up to their maximum. Each paper appears once.
+the subscriber (top of the feed, trending, one arXiv category, a saved search) are computed once and kept
+in a bounded cache. A subscriber's set of categories is merged from the per-category lists (so a run costs
+one query per category and frequency, not one per combination). `offers` gives a subscriber's section
+lists, `already_sent` the papers among them each subscriber of a whole chunk has had before (one query
+for the chunk), and `pick` takes, round-robin over the sections, papers not sent before and with at least
+the subscriber's minimum of upvotes, up to their maximum. Each paper appears once. `choose` does all three
+for one subscriber (the preview).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import logging
 import re
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -28,7 +32,7 @@ log = logging.getLogger(__name__)
 POOL = 200  # candidates kept per shared list: far more than any digest takes after leaving out sent papers
 FOR_YOU_POOL = 30
 TOPIC_LOOKBACK_DAYS = 14  # a saved search looks at papers first published this recently on arXiv
-CACHE_SIZE = 256  # shared lists kept per run (categories and saved searches vary per subscriber)
+CACHE_SIZE = 256  # shared lists kept per run (one per category and frequency, one per saved search, ...)
 SUMMARY_CHARS = 200
 
 
@@ -97,7 +101,10 @@ class Candidates:
 
     @staticmethod
     def _papers(submissions) -> list[Paper]:
-        papers = [s.paper for s in submissions]
+        papers = []
+        for s in submissions:
+            s.paper.digest_rank = (-s.paper.upvotes, -s.submitted_at.timestamp(), s.paper.arxiv_id)  # the order
+            papers.append(s.paper)
         queries.attach_people(papers)
         return papers
 
@@ -113,15 +120,27 @@ class Candidates:
         )
 
     def categories(self, codes: tuple[str, ...], frequency: str) -> list[Paper]:
+        """The feed's papers in any of `codes`, best first: the per-category lists merged."""
+        lists = [self.category(code, frequency) for code in codes]
+        if len(lists) == 1:
+            return lists[0]
+        merged, seen = [], set()
+        for p in heapq.merge(*lists, key=lambda p: p.digest_rank):
+            if p.pk not in seen and len(merged) < POOL:
+                seen.add(p.pk)
+                merged.append(p)
+        return merged
+
+    def category(self, code: str, frequency: str) -> list[Paper]:
+        """One category (`cs.LG`) or a whole archive (`math`), shared by every subscriber who chose it."""
+
         def make():
-            match = Q()
-            for code in codes:
-                match |= Q(code=code) if "." in code else Q(code__startswith=f"{code}.") | Q(code=code)
-            in_codes = PaperCategory.objects.filter(match).values("paper_id")
-            subs = self._feed_since(frequency).filter(paper_id__in=in_codes)
+            match = Q(code=code) if "." in code else Q(code__startswith=f"{code}.") | Q(code=code)
+            in_code = PaperCategory.objects.filter(match).values("paper_id")
+            subs = self._feed_since(frequency).filter(paper_id__in=in_code)
             return self._papers(subs.order_by("-paper__upvotes", "-submitted_at", "paper__arxiv_id")[:POOL])
 
-        return self._cached(("categories", codes, frequency), make)
+        return self._cached(("category", code, frequency), make)
 
     def topic(self, text: str) -> list[Paper]:
         def make():
@@ -174,22 +193,33 @@ def _round_robin(lists: list[list[Paper]]) -> list[Paper]:
     return out
 
 
-def choose(subscription: Subscription, candidates: Candidates) -> list[tuple[str, Paper]]:
-    """(section, paper) picks for `subscription` at the candidates' time, in digest order, none sent before."""
-    prefs = preferences.of(subscription)
+def offers(subscription: Subscription, candidates: Candidates, prefs: preferences.Preferences) -> dict[str, list[Paper]]:
+    """Each of the subscriber's sections, in digest order: its candidates with enough upvotes."""
     keys = prefs.active_sections(has_account=subscription.user_id is not None)
-    lists = {
+    return {
         key: [p for p in candidates.section(key, subscription, prefs) if p.upvotes >= prefs.min_upvotes]
         for key in keys
     }
-    offered = {p.pk for papers in lists.values() for p in papers}
-    sent = set(
-        SentPaper.objects.filter(subscription=subscription, paper_id__in=offered).values_list("paper_id", flat=True)
-    ) if offered and subscription.pk else set()
+
+
+def already_sent(offered: dict[int, set[int]]) -> dict[int, set[int]]:
+    """{subscription id: papers offered to it} -> {subscription id: those it was sent before}, in one query."""
+    papers = set().union(*offered.values()) if offered else set()
+    sent: dict[int, set[int]] = defaultdict(set)
+    if papers:
+        rows = SentPaper.objects.filter(subscription_id__in=list(offered), paper_id__in=papers)
+        for subscription_id, paper_id in rows.values_list("subscription_id", "paper_id"):
+            sent[subscription_id].add(paper_id)
+    return sent
+
+
+def pick(lists: dict[str, list[Paper]], sent: set[int], max_papers: int) -> list[tuple[str, Paper]]:
+    """Round-robin over the sections, papers not in `sent`, each once, up to `max_papers`, in digest order."""
+    keys = list(lists)
     picked: dict[int, str] = {}
     papers: dict[int, Paper] = {}
     cursors = {key: 0 for key in keys}
-    while len(picked) < prefs.max_papers and any(cursors[k] < len(lists[k]) for k in keys):
+    while len(picked) < max_papers and any(cursors[k] < len(lists[k]) for k in keys):
         for key in keys:
             lst = lists[key]
             while cursors[key] < len(lst):
@@ -198,11 +228,20 @@ def choose(subscription: Subscription, candidates: Candidates) -> list[tuple[str
                 if p.pk not in sent and p.pk not in picked:
                     picked[p.pk], papers[p.pk] = key, p
                     break
-            if len(picked) >= prefs.max_papers:
+            if len(picked) >= max_papers:
                 break
     order = {key: i for i, key in enumerate(keys)}
     ranked = sorted(picked, key=lambda pid: order[picked[pid]])  # stable: pick order within a section
     return [(picked[pid], papers[pid]) for pid in ranked]
+
+
+def choose(subscription: Subscription, candidates: Candidates) -> list[tuple[str, Paper]]:
+    """(section, paper) picks for `subscription` at the candidates' time, in digest order, none sent before."""
+    prefs = preferences.of(subscription)
+    lists = offers(subscription, candidates, prefs)
+    offered = {p.pk for papers in lists.values() for p in papers}
+    sent = already_sent({subscription.pk: offered}).get(subscription.pk, set()) if subscription.pk else set()
+    return pick(lists, sent, prefs.max_papers)
 
 
 def digest(picks: list[tuple[str, Paper]], frequency: str) -> Digest:

@@ -25,11 +25,15 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
         send = sub.add_parser("send", help="send the digests that are due now, then exit")
         send.add_argument("--limit", type=int, default=None, help="send at most this many digests")
+        send.add_argument("--processes", type=int, default=1,
+                          help="send from this many processes at once (they claim disjoint digests)")
         send.add_argument("--now", type=_when, default=None, help="act as if it were this time (ISO 8601)")
 
     def handle(self, *args, action: str, **options):
         if action == "send":
             if options["limit"] is not None and options["limit"] < 1:
                 raise CommandError("--limit must be at least 1")
-            report = sending.send_due(now=options["now"], limit=options["limit"])
+            if options["processes"] < 1:
+                raise CommandError("--processes must be at least 1")
+            report = sending.send_due(now=options["now"], limit=options["limit"], processes=options["processes"])
             self.stdout.write(f"digests: {report}")
