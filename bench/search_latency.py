@@ -27,9 +27,11 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -157,9 +159,6 @@ def load_test(env: dict, queries: list[dict], args, work: Path) -> dict:
         runs = []
         for i in range(args.repeat + 1):
             cmd_env = dict(os.environ, PB_QUERIES=str(qfile))
-            import subprocess
-            import uuid
-
             p = subprocess.run(["wrk", "-t2", "-c16", f"-d{args.duration}s", "--timeout=30s", "-s", str(script),
                                 f"{server.base}/papers/search", "--", uuid.uuid4().hex[:8]],
                                capture_output=True, text=True, env=cmd_env, timeout=args.duration + 60)

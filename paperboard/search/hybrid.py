@@ -91,11 +91,16 @@ def _tie_breakers(ids) -> dict[int, tuple[int, float]]:
     return {pk: (up or 0, pub.timestamp() if pub else 0.0) for pk, up, pub in rows}
 
 
+def semantic_depth(query: Query, limit: int) -> int:
+    """How many semantic hits to fetch for `limit` results: more when filters will drop some."""
+    return max(limit, CANDIDATES) if query.has_filters or query.excluded else limit
+
+
 def semantic_only(query: Query, limit: int, vector: Future | None = None) -> list[Hit]:
     """Semantic hits for q's text, with q's filters applied (`vector`: the query's embedding, under way)."""
     if query.impossible or not query.text:
         return []
-    depth = max(limit, CANDIDATES) if query.has_filters or query.excluded else limit
+    depth = semantic_depth(query, limit)
     hits = semantic_search(query.text, depth, vector)
     keep = lexical.filter_ids(query, [h.paper_id for h in hits]) if hits else set()
     return [h for h in hits if h.paper_id in keep][:limit]
@@ -122,8 +127,7 @@ def search(
         # Exact sets (newest / upvotes), an id, or filters only: the lexical answer is the answer.
         return [Hit(h.paper_id, h.score, "hybrid") for h in lexical.search(query, limit, sort=sort)]
     depth = max(limit, int(candidates))
-    sem_depth = max(depth, CANDIDATES) if query.has_filters or query.excluded else depth
-    vector = start_query_vector(query.text, sem_depth) if semantic_weight > 0 else None
+    vector = start_query_vector(query.text, semantic_depth(query, depth)) if semantic_weight > 0 else None
     lex = lexical.search(query, depth)
     sem = semantic_only(query, depth, vector) if semantic_weight > 0 else []
     if not sem:

@@ -33,26 +33,21 @@ from paperboard.search.offline_format import TEXTS_FORMAT, OfflineError, check_o
 IMPORT_BATCH = 1000
 
 
-
-
-
-
-
-
 def _papers(using: str, pending_only: bool) -> Iterator[tuple[int, str, str, str]]:
-    """(id, title, abstract, content_hash) of visible papers, by id, streamed in pages."""
-    indexer_sql = (
-        "FROM papers_paper p LEFT JOIN search_embedding e ON e.paper_id = p.id WHERE p.hidden = %s "
-        "AND (e.paper_id IS NULL OR e.model <> %s OR e.paper_hash <> p.content_hash)"
-        if pending_only
-        else "FROM papers_paper p WHERE p.hidden = %s AND %s <> ''"
-    )
+    """(id, title, abstract, content_hash) of visible papers (only those the indexer would embed, with
+    `pending_only`), by id, streamed in pages."""
+    if pending_only:
+        from paperboard.search.semantic import SemanticIndexer
+
+        where, params = SemanticIndexer(using)._pending_sql(), [False, embed.model_key()]
+    else:
+        where, params = "FROM papers_paper p WHERE p.hidden = %s", [False]
     after = -1
     with connections[using].cursor() as cur:
         while True:
             cur.execute(
-                f"SELECT p.id, p.title, p.abstract, p.content_hash {indexer_sql} AND p.id > %s ORDER BY p.id LIMIT 5000",
-                [False, embed.model_key(), after],
+                f"SELECT p.id, p.title, p.abstract, p.content_hash {where} AND p.id > %s ORDER BY p.id LIMIT 5000",
+                [*params, after],
             )
             rows = cur.fetchall()
             if not rows:

@@ -29,13 +29,16 @@ def open_text(path: Path, mode: str):
         return lzma.open(path, mode + "t", encoding="utf-8", preset=9 if "w" in mode else None)
     return open(path, mode, encoding="utf-8")
 
+
 def cut(text: str, max_tokens: int) -> str:
     words = text.split(" ")
     limit = max_tokens + WORD_MARGIN
     return text if len(words) <= limit else " ".join(words[:limit])
 
+
 def check_of(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
 
 def read_texts(path: Path) -> tuple[dict, list[int], list[str]]:
     """The header, ids and texts of a texts file (used by tools/embed_offline.py and the tests)."""
@@ -53,6 +56,7 @@ def read_texts(path: Path) -> tuple[dict, list[int], list[str]]:
             texts.append(item["text"])
     return header, ids, texts
 
+
 def quantise_int8(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row symmetric int8: about 1/4 of float32's bytes at a cosine of ~0.99996 to the original."""
     vecs = np.asarray(vecs, dtype=np.float32)
@@ -60,6 +64,7 @@ def quantise_int8(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale[scale == 0] = 1.0
     q = np.clip(np.rint(vecs / scale[:, None]), -127, 127).astype(np.int8)
     return q, scale.astype(np.float32)
+
 
 def dequantise(data) -> np.ndarray:
     raw = data["vectors"]
@@ -70,6 +75,7 @@ def dequantise(data) -> np.ndarray:
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return vecs / norms
+
 
 def save_vectors_file(path, ids, checks, vecs, *, model, max_tokens, dtype="float16") -> None:
     arrays = {

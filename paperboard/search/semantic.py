@@ -93,11 +93,10 @@ def prefetch(text: str, limit: int, using: str = "default"):
         index.sync()
 
     def work():
-        vec = query_vector(text)
+        vec = query_vector(text)  # a unit vector (embed.encode normalises)
         if vec is None or index is None:
             return vec, None
-        norm = float(np.linalg.norm(vec))
-        return vec, index.nearest(vec / norm if norm else vec, limit + 10, sync=False)
+        return vec, index.nearest(vec, limit + 10, sync=False)
 
     return work
 
