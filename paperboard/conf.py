@@ -86,6 +86,42 @@ SETTINGS: tuple[Setting, ...] = (
         "recovered by a later run after this time.",
     ),
     Setting(
+        "JOB_LEASE_SECONDS",
+        "300",
+        "How long a scheduled job's run belongs to the worker running it between two heartbeats; the run of a "
+        "worker that died is taken over by another worker after this time.",
+    ),
+    Setting("DIGEST_EVERY", "60", "Seconds between two runs of the `digests` job (sends what is due); 0 turns it off."),
+    Setting(
+        "INGEST_EVERY",
+        "21600",
+        "Seconds between two runs of the `ingest` job (the arXiv API, PAPERBOARD_INGEST_CATEGORIES); 0 turns it off.",
+    ),
+    Setting(
+        "INGEST_CATEGORIES",
+        "",
+        "Comma-separated arXiv categories the `ingest` job harvests from the arXiv API, e.g. `cs.LG,cs.CL`. "
+        "Empty: the job does nothing.",
+    ),
+    Setting(
+        "TRENDING_EVERY",
+        "1800",
+        "Seconds between two runs of the `trending` job (re-reads PAPERBOARD_HF_DAILY_PAPERS_URL); 0 turns it off.",
+    ),
+    Setting(
+        "HF_DAILY_PAPERS_URL",
+        "",
+        "Hugging Face's daily-papers API, `https://huggingface.co/api/daily_papers`: the `trending` job reads it "
+        "for each day of the trending window (papers, imported upvotes, comment counts, GitHub stars). "
+        "Empty: the job does nothing.",
+    ),
+    Setting(
+        "INDEX_EVERY",
+        "300",
+        "Seconds between two runs of the `index` job (missing or stale search index entries and embeddings); "
+        "0 turns it off.",
+    ),
+    Setting(
         "CACHE_URL",
         "",
         "`redis://host:6379/0`: one cache shared by every web process and host (pages, API answers, rate "

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "paperboard.digests",
+    "paperboard.jobs",
     "paperboard.ops",
 ]
 
@@ -125,7 +126,7 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "outbox"
 
-# Background work (digests): django-tasks with its database backend, run by `paperboard worker`.
+# Background work (paperboard/jobs/schedule.py): django-tasks with its database backend, run by `paperboard worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Paperboard's own settings, typed.
@@ -155,3 +156,10 @@ if not 0 <= PAPERBOARD_DIGEST_SEND_HOUR <= 23:
     raise ValueError(f"PAPERBOARD_DIGEST_SEND_HOUR must be between 0 and 23, not {PAPERBOARD_DIGEST_SEND_HOUR}")
 PAPERBOARD_DIGEST_MAX_FAILURES = max(1, conf.get_int("DIGEST_MAX_FAILURES"))
 PAPERBOARD_DIGEST_LEASE_SECONDS = max(1, conf.get_int("DIGEST_LEASE_SECONDS"))
+PAPERBOARD_JOB_LEASE_SECONDS = max(1, conf.get_int("JOB_LEASE_SECONDS"))
+PAPERBOARD_DIGEST_EVERY = max(0.0, conf.get_float("DIGEST_EVERY"))
+PAPERBOARD_INGEST_EVERY = max(0.0, conf.get_float("INGEST_EVERY"))
+PAPERBOARD_TRENDING_EVERY = max(0.0, conf.get_float("TRENDING_EVERY"))
+PAPERBOARD_INDEX_EVERY = max(0.0, conf.get_float("INDEX_EVERY"))
+PAPERBOARD_INGEST_CATEGORIES = [c.strip() for c in conf.get("INGEST_CATEGORIES").split(",") if c.strip()]
+PAPERBOARD_HF_DAILY_PAPERS_URL = conf.get("HF_DAILY_PAPERS_URL").strip()

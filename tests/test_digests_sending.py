@@ -15,7 +15,8 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from paperboard.digests import content, links, schedule, scheduler, sending
+from paperboard.digests import content, links, schedule, sending
+from paperboard.jobs import scheduler
 from paperboard.digests.models import Delivery, SentPaper, Subscription
 from tests.conftest import make_paper
 from tests.digests_support import NOW, on_feed, smtp_mail, subscriber  # noqa: F401 (fixture)
@@ -398,17 +399,19 @@ def test_an_unsubscribe_after_the_digest_fell_due_stops_it(db):
 # ---------------------------------------------------------------- the background task
 
 
-def test_the_scheduler_enqueues_one_digest_run_at_a_time(db):
+def test_the_scheduler_queues_one_digest_run_per_slot(db):
     from django_tasks_db.models import DBTaskResult
 
-    assert scheduler.tick() is True
-    assert scheduler.tick() is False  # one is waiting already
+    minute = dt.datetime(2025, 3, 10, 7, 0, tzinfo=dt.UTC)
+    assert scheduler.tick({"digests": 60}, now=minute) == ["digests"]
+    assert scheduler.tick({"digests": 60}, now=minute + dt.timedelta(seconds=59)) == []  # the same slot
     assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert scheduler.tick({"digests": 60}, now=minute + dt.timedelta(seconds=60)) == ["digests"]  # the next one
 
 
 def test_the_digest_task_sends_what_is_due(db, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     on_feed(1, day=timezone.localdate().isoformat())  # the task runs at the real time
     subscriber("ada@example.org", due=NOW - dt.timedelta(days=1))
-    assert scheduler.tick() is True  # runs at once with the immediate backend
+    assert scheduler.tick({"digests": 60}) == ["digests"]  # runs at once with the immediate backend
     assert [m.to for m in mail.outbox] == [["ada@example.org"]]

@@ -37,6 +37,7 @@ class ArxivStub:
     def __init__(self) -> None:
         self.pages = {0: PAGE1, 3: PAGE2}
         self.script: list[tuple[int, bytes] | tuple[str, float]] = []  # consumed before `pages`
+        self.slow: dict[int, float] = {}  # start -> seconds to wait before answering that page
         self.requests: list[dict] = []
         stub = self
 
@@ -53,6 +54,7 @@ class ArxivStub:
                         time.sleep(body)
                         return
                 else:
+                    time.sleep(stub.slow.get(int(params.get("start", 0)), 0.0))
                     status, body = 200, stub.pages.get(int(params.get("start", 0)), EMPTY)
                 try:
                     self.send_response(status)

@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from paperboard.ingest import clean, store
-from paperboard.ingest.formats import atom
+from paperboard.ingest.formats import atom, hf_daily
 from paperboard.ingest.records import Rejected
 
 USER_AGENT = "Paperboard/0.1"
 MAX_PAGE_SIZE = 2000  # the API's cap on max_results per request
 MIN_ARXIV_DELAY = 3.0  # arXiv's terms of use: no more than one request every three seconds
 MAX_RETRY_AFTER = 120.0
+HF_DELAY = 1.0  # seconds between two requests to the Hugging Face daily-papers API
 
 
 class HarvestError(Exception):
@@ -96,8 +97,11 @@ class ArxivClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str | None = None,
+        name: str = "arXiv API",
+        accept: str = "application/atom+xml, application/xml",
     ) -> None:
         self.base_url = base_url or settings.PAPERBOARD_ARXIV_API_URL
+        self.name, self.accept = name, accept
         delay = float(settings.PAPERBOARD_ARXIV_DELAY if delay is None else delay)
         host = (urllib.parse.urlsplit(self.base_url).hostname or "").lower()
         if host == "arxiv.org" or host.endswith(".arxiv.org"):
@@ -127,7 +131,7 @@ class ArxivClient:
 
     def _once(self, url: str) -> bytes:
         request = urllib.request.Request(
-            url, headers={"User-Agent": self.user_agent, "Accept": "application/atom+xml, application/xml"}
+            url, headers={"User-Agent": self.user_agent, "Accept": self.accept}
         )
         self.requests += 1
         try:
@@ -141,13 +145,13 @@ class ArxivClient:
                 pass
             if exc.code >= 500 or exc.code == 429:
                 raise _Transient(f"HTTP {exc.code}", _retry_after(exc.headers.get("Retry-After"))) from exc
-            message = f"arXiv API answered HTTP {exc.code} {exc.reason} for {url}"
+            message = f"{self.name} answered HTTP {exc.code} {exc.reason} for {url}"
             detail = atom.parse_feed(body, url).error if body.lstrip().startswith(b"<") else None
             if detail:
                 message += f": {detail}"
             raise HarvestError(message, url=url, status=exc.code) from None
         except urllib.error.URLError as exc:
-            raise _Transient(f"cannot reach the arXiv API ({exc.reason})") from exc
+            raise _Transient(f"cannot reach the {self.name} ({exc.reason})") from exc
         except TimeoutError as exc:  # socket.timeout is TimeoutError
             raise _Transient(f"timed out after {self.timeout:g} s") from exc
         except (ConnectionError, http.client.HTTPException) as exc:
@@ -159,20 +163,28 @@ class ArxivClient:
         self, params: dict, log: Callable[[str], None] = lambda _m: None
     ) -> tuple[str, atom.AtomPage]:
         """Fetch and parse one page; retries transient failures (and unreadable XML) with backoff."""
+
+        def parse(data: bytes) -> atom.AtomPage:
+            page = atom.parse_feed(data, f"{self.name} (start={params.get('start', 0)})")
+            if page.malformed:
+                raise _Transient(page.error or "unreadable response")
+            return page
+
+        return self.get(params, parse, log)
+
+    def get(self, params: dict, parse: Callable[[bytes], object], log: Callable[[str], None] = lambda _m: None):
+        """GET `params` and return `(url, parse(body))`; a transient failure, or `parse` raising
+        `_Transient`, is retried with backoff; raises HarvestError once the attempts are spent."""
         url = self.url(params)
         backoff = 0.0
         for attempt in range(1, self.attempts + 1):
             self._wait_turn(backoff)
             try:
-                data = self._once(url)
-                page = atom.parse_feed(data, f"arXiv API (start={params.get('start', 0)})")
-                if page.malformed:
-                    raise _Transient(page.error or "unreadable response")
-                return url, page
+                return url, parse(self._once(url))
             except _Transient as exc:
                 if attempt == self.attempts:
                     raise HarvestError(
-                        f"arXiv API failed {self.attempts} times for {url}: {exc}", url=url
+                        f"{self.name} failed {self.attempts} times for {url}: {exc}", url=url
                     ) from None
                 backoff = self.backoff * 2**attempt
                 if exc.retry_after is not None:
@@ -281,3 +293,36 @@ def fetch_by_ids(
         _url, page = client.get_page({"id_list": ",".join(chunk), "start": 0, "max_results": len(chunk)}, log=log)
         out.extend(page.records)
     return out
+
+
+def harvest_hf_daily(
+    days: Sequence[dt.date],
+    base_url: str,
+    *,
+    client: ArxivClient | None = None,
+    log: Callable[[str], None] = lambda _m: None,
+    on_reject: Callable[[Rejected], None] | None = None,
+) -> HarvestResult:
+    """Import Hugging Face's daily papers (`GET base_url?date=YYYY-MM-DD`, the `/api/daily_papers` JSON) for
+    each of `days`: the papers, their day on the feed, imported upvotes, comment counts and GitHub stars.
+    Idempotent: a day read twice changes nothing the second time."""
+    client = client or ArxivClient(
+        base_url, name="Hugging Face daily-papers API", accept="application/json", delay=HF_DELAY
+    )
+    result = HarvestResult()
+    requests_before = client.requests
+    for day in days:
+        source = f"daily papers of {day}"
+        try:
+            _url, records = client.get({"date": day.isoformat()}, lambda data: list(hf_daily.parse(data, source)), log)
+        except HarvestError as exc:
+            result.requests = client.requests - requests_before
+            exc.partial = result
+            raise
+        stats = store.import_records(records, on_reject=on_reject)
+        result.stats.add(stats)
+        result.pages += 1
+        log(f"{source}: {stats.summary()}")
+    result.requests = client.requests - requests_before
+    result.stop_reason = "every day read"
+    return result

@@ -5,6 +5,8 @@ for prometheus_client's multiprocess mode):
     paperboard_http_request_duration_seconds{method, route, status}   histogram
 Read from the database at scrape time (the same from every process and host):
     paperboard_jobs{task, status}                 background jobs (django-tasks) by status: queue depth is READY
+    paperboard_job_runs{job, status}              runs of the scheduled jobs (done, failed, queued, running)
+    paperboard_job_last_success_timestamp_seconds{job}   when each scheduled job last finished well
     paperboard_digest_deliveries{status}          digest deliveries by status (sent, failed, unknown, ...)
     paperboard_digest_subscribers{state}          confirmed / suppressed / paused subscribers
     paperboard_papers                             visible papers
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -51,12 +53,22 @@ class DatabaseCollector:
         from django_tasks_db.models import DBTaskResult
 
         from paperboard.digests.models import Delivery, Subscription
+        from paperboard.jobs.models import JobRun
         from paperboard.papers.models import Paper
 
         jobs = GaugeMetricFamily("paperboard_jobs", "Background jobs by task and status.", labels=["task", "status"])
         for task, status, n in DBTaskResult.objects.values_list("task_path", "status").annotate(n=Count("id")):
             jobs.add_metric([task.rsplit(".", 1)[-1], status], n)
         yield jobs
+        runs = GaugeMetricFamily("paperboard_job_runs", "Runs of the scheduled jobs by status.", labels=["job", "status"])
+        for job, status, n in JobRun.objects.order_by().values_list("job", "status").annotate(n=Count("id")):
+            runs.add_metric([job, status], n)
+        yield runs
+        last = GaugeMetricFamily("paperboard_job_last_success_timestamp_seconds",
+                                 "When each scheduled job last finished well (Unix time).", labels=["job"])
+        for job, at in JobRun.objects.filter(status=JobRun.DONE).order_by().values_list("job").annotate(at=Max("finished_at")):
+            last.add_metric([job], at.timestamp())
+        yield last
         deliveries = GaugeMetricFamily("paperboard_digest_deliveries", "Digest deliveries by status.", labels=["status"])
         for status, n in Delivery.objects.values_list("status").annotate(n=Count("id")):
             deliveries.add_metric([status], n)

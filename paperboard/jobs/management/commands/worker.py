@@ -1,5 +1,6 @@
 """`paperboard worker`: the background worker. One process runs the django-tasks database worker (the
-queued tasks) and, on a thread beside it, the scheduler that queues the digest run every minute.
+queued tasks) and, on a thread beside it, the scheduler that claims and queues the recurring jobs
+(`paperboard/jobs/schedule.py`). Run it on as many hosts as you like: each slot of each job runs once.
 SIGTERM or Ctrl-C stops it cleanly: a task under way is finished first, then the process exits 0."""
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
 from paperboard.digests import sending
-from paperboard.digests.scheduler import Scheduler
-from paperboard.digests.tasks import send_due_digests
+from paperboard.jobs.scheduler import Scheduler
+from paperboard.jobs.tasks import run_job
 
 
 class DigestAwareWorker(Worker):
@@ -25,21 +26,21 @@ class DigestAwareWorker(Worker):
 
 
 class Command(BaseCommand):
-    help = "Run background tasks (django-tasks database queue) and the digest schedule, in one process."
+    help = "Run background tasks (django-tasks database queue) and the job schedule, in one process."
 
     def add_arguments(self, parser):
-        parser.add_argument("--every", type=float, default=60.0,
-                            help="seconds between two digest runs queued by the scheduler (default 60)")
+        parser.add_argument("--every", type=float, default=None,
+                            help="seconds between two digest runs (default: PAPERBOARD_DIGEST_EVERY)")
         parser.add_argument("--interval", type=float, default=1.0,
                             help="seconds between two looks at the queue when it is empty (default 1)")
         parser.add_argument("--no-schedule", action="store_true",
-                            help="only run queued tasks; another worker queues the digest runs")
+                            help="only run queued tasks; other workers queue the scheduled jobs")
 
-    def handle(self, *args, every: float, interval: float, no_schedule: bool, verbosity: int, **options):
-        backend = send_due_digests.get_backend()
+    def handle(self, *args, every: float | None, interval: float, no_schedule: bool, verbosity: int, **options):
+        backend = run_job.get_backend()
         if not isinstance(backend, DatabaseBackend):
             raise CommandError("`paperboard worker` needs the database task backend (TASKS in settings)")
-        if every <= 0 or interval < 0:
+        if (every is not None and every <= 0) or interval < 0:
             raise CommandError("--every must be positive and --interval not negative")
         if verbosity:
             for name in ("paperboard", "django_tasks", "django_tasks_db"):
@@ -48,10 +49,13 @@ class Command(BaseCommand):
             queue_names=sorted(backend.queues), interval=interval, batch=False, backend_name=backend.alias,
             startup_delay=False, max_tasks=None, worker_id=get_random_string(32), excluded_queue_names=[],
         )
-        scheduler = None if no_schedule else Scheduler(every)
+        scheduler = None if no_schedule else Scheduler({"digests": every} if every else None)
         worker.configure_signals()  # SIGTERM/SIGINT: finish the task under way, then stop
-        self.stdout.write(f"worker: queues {', '.join(worker.queue_names)}; "
-                          + ("no schedule" if scheduler is None else f"digest run every {every:g} s"))
+        if scheduler is None:
+            plan = "no schedule"
+        else:
+            plan = ", ".join(f"{name} every {s:g} s" for name, s in scheduler.every.items() if s > 0) or "every job off"
+        self.stdout.write(f"worker: queues {', '.join(worker.queue_names)}; {plan}")
         self.stdout.flush()
         if scheduler is not None:
             scheduler.start()
