@@ -8,10 +8,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from django.test import override_settings
 
 from paperboard.ingest import harvest
 from paperboard.ingest.harvest import ArxivClient, HarvestError, harvest_arxiv
+from tests.httpstub import StubServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGE1 = (FIXTURES / "arxiv_api_page1.atom.xml").read_bytes()
@@ -31,48 +29,25 @@ ALL_IDS = {"2501.07815", "2501.07702", "2501.07346", "2501.07211", "2501.07099"}
 JAN13, JAN14 = dt.date(2025, 1, 13), dt.date(2025, 1, 14)
 
 
-class ArxivStub:
+class ArxivStub(StubServer):
     """A local stand-in for export.arxiv.org/api/query: pages by `start`, with scripted failures first."""
 
     def __init__(self) -> None:
         self.pages = {0: PAGE1, 3: PAGE2}
         self.script: list[tuple[int, bytes] | tuple[str, float]] = []  # consumed before `pages`
         self.slow: dict[int, float] = {}  # start -> seconds to wait before answering that page
-        self.requests: list[dict] = []
-        stub = self
+        super().__init__(self.answer, "/api/query")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urllib.parse.urlsplit(self.path)
-                params = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
-                stub.requests.append(
-                    {"path": url.path, "params": params, "user_agent": self.headers["User-Agent"]}
-                )
-                if stub.script:
-                    status, body = stub.script.pop(0)
-                    if status == "hang":
-                        time.sleep(body)
-                        return
-                else:
-                    time.sleep(stub.slow.get(int(params.get("start", 0)), 0.0))
-                    status, body = 200, stub.pages.get(int(params.get("start", 0)), EMPTY)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/api/query"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+    def answer(self, params: dict):
+        if self.script:
+            status, body = self.script.pop(0)
+            if status == "hang":
+                time.sleep(body)
+                return None
+        else:
+            time.sleep(self.slow.get(int(params.get("start", 0)), 0.0))
+            status, body = 200, self.pages.get(int(params.get("start", 0)), EMPTY)
+        return status, "application/atom+xml; charset=utf-8", body
 
     @property
     def starts(self) -> list[int]:
@@ -96,11 +71,8 @@ class FakeTime:
 
 @pytest.fixture
 def stub():
-    s = ArxivStub()
-    s.thread.start()
-    yield s
-    s.server.shutdown()
-    s.server.server_close()
+    with ArxivStub() as s:
+        yield s
 
 
 @pytest.fixture

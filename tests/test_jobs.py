@@ -6,9 +6,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -20,6 +17,7 @@ from paperboard.jobs.models import JobRun
 from paperboard.papers.models import Paper
 from paperboard.search import indexing, lexical
 from tests.test_harvest import ALL_IDS, stub  # noqa: F401  (the arXiv API stub fixture)
+from tests.httpstub import StubServer
 from tests.test_import import HF
 
 pytestmark = pytest.mark.django_db
@@ -154,40 +152,26 @@ def test_the_ingest_job_reads_every_page_and_starts_next_time_from_the_last_good
     assert stub.starts == [0, 3]
 
 
-class HfStub:
+class HfStub(StubServer):
     """A local stand-in for huggingface.co/api/daily_papers: `days[YYYY-MM-DD]` is that day's JSON list."""
 
     def __init__(self) -> None:
         self.days: dict[str, list] = {}
-        self.requests: list[str] = []
-        hf = self
+        super().__init__(self.answer, "/api/daily_papers")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                day = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("date", [""])[0]
-                hf.requests.append(day)
-                body = json.dumps(hf.days.get(day, [])).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    @property
+    def dates(self) -> list[str]:
+        return [r["params"].get("date", "") for r in self.requests]
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/api/daily_papers"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    def answer(self, params: dict):
+        return 200, "application/json", json.dumps(self.days.get(params.get("date", ""), [])).encode()
 
 
 @pytest.fixture
 def hf(monkeypatch):
     monkeypatch.setattr(harvest, "HF_DELAY", 0.0)
-    h = HfStub()
-    yield h
-    h.server.shutdown()
-    h.server.server_close()
+    with HfStub() as h:
+        yield h
 
 
 def test_the_trending_job_refreshes_imported_upvotes_comments_and_stars_for_the_window(settings, hf):
@@ -197,7 +181,7 @@ def test_the_trending_job_refreshes_imported_upvotes_comments_and_stars_for_the_
     hf.days[str(today - dt.timedelta(days=1))] = [item]
     first = work.refresh_trending(lambda: None)
     assert (first["papers"], first["new"], first["feed_new"]) == (1, 1, 1)
-    assert len(hf.requests) == first["days"] and hf.requests[0] == str(today)
+    assert len(hf.requests) == first["days"] and hf.dates[0] == str(today)
     item["paper"]["upvotes"], item["paper"]["githubStars"], item["numComments"] = 120, 2000, 9
     again = work.refresh_trending(lambda: None)
     assert (again["new"], again["updated"] + again["feed_updated"] > 0) == (0, True)

@@ -39,7 +39,7 @@ def test_three_workers_on_postgresql_one_killed_mid_ingest_run_each_job_slot_exa
 ):
     import psycopg
 
-    hf = HfStub()
+    hf = HfStub().start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOARD_")}
     env |= {
         "PAPERBOARD_DATA_DIR": str(tmp_path), "PAPERBOARD_DATABASE_URL": pg_database,
@@ -82,8 +82,7 @@ def test_three_workers_on_postgresql_one_killed_mid_ingest_run_each_job_slot_exa
             if w.poll() is None:
                 w.kill()
                 w.wait()
-        hf.server.shutdown()
-        hf.server.server_close()
+        hf.stop()
     assert killed.returncode == -signal.SIGKILL
     assert all(w.returncode == 0 for w in survivors), outs
     (status, attempts, worker), = done

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from paperboard.community.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Submission
 from tests.conftest import make_paper, put_on_feed
+from tests.httpstub import StubServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EMPTY = (FIXTURES / "arxiv_api_empty.atom.xml").read_bytes()
@@ -34,51 +32,33 @@ NOW = dt.datetime(2025, 1, 20, 12, 0, tzinfo=dt.UTC)
 LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
-class ArxivIdStub:
+class ArxivIdStub(StubServer):
     """A local stand-in for the arXiv API's `id_list=` queries, answering from the fixtures' entries."""
 
     def __init__(self) -> None:
-        self.requests: list[dict] = []
         self.fail_with: int | None = None
-        stub = self
+        super().__init__(self.answer, "/api/query")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-                params = {k: v[0] for k, v in query.items()}
-                stub.requests.append(params)
-                if stub.fail_with:
-                    status, body = stub.fail_with, b"<html>oops</html>"
-                else:
-                    wanted = params.get("id_list", "").split(",")
-                    blocks = [ENTRIES[i] for i in wanted if i in ENTRIES]
-                    body = EMPTY.replace(b">0</opensearch:totalResults>", f">{len(blocks)}</opensearch:totalResults>".encode())
-                    body = body.replace(b"</feed>", b"\n".join(blocks) + b"\n</feed>")
-                    status = 200
-                self.send_response(status)
-                self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    @property
+    def asked(self) -> list[dict]:
+        return [r["params"] for r in self.requests]
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/api/query"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    def answer(self, params: dict):
+        if self.fail_with:
+            return self.fail_with, "text/html", b"<html>oops</html>"
+        wanted = params.get("id_list", "").split(",")
+        blocks = [ENTRIES[i] for i in wanted if i in ENTRIES]
+        body = EMPTY.replace(b">0</opensearch:totalResults>", f">{len(blocks)}</opensearch:totalResults>".encode())
+        return 200, "application/atom+xml; charset=utf-8", body.replace(b"</feed>", b"\n".join(blocks) + b"\n</feed>")
 
 
 @pytest.fixture
 def arxiv(settings):
-    stub = ArxivIdStub()
-    stub.thread.start()
-    settings.PAPERBOARD_ARXIV_API_URL = stub.url
-    settings.PAPERBOARD_ARXIV_DELAY = 0
-    settings.PAPERBOARD_HTTP_TIMEOUT = 5
-    yield stub
-    stub.server.shutdown()
-    stub.server.server_close()
+    with ArxivIdStub() as stub:
+        settings.PAPERBOARD_ARXIV_API_URL = stub.url
+        settings.PAPERBOARD_ARXIV_DELAY = 0
+        settings.PAPERBOARD_HTTP_TIMEOUT = 5
+        yield stub
 
 
 @pytest.fixture(autouse=True)
@@ -258,7 +238,7 @@ def test_it_fetches_an_unknown_paper_from_arxiv_and_puts_it_on_the_feed(arxiv):
     ann = make_user("ann")
     before = freshness.data_version()
     s = submissions.submit(ann, "https://arxiv.org/pdf/2501.07815v2", note="  Nice routing trick.  ", now=NOW)
-    assert arxiv.requests == [{"id_list": "2501.07815", "start": "0", "max_results": "1"}]
+    assert arxiv.asked == [{"id_list": "2501.07815", "start": "0", "max_results": "1"}]
     paper = Paper.objects.get(arxiv_id="2501.07815")
     assert paper.title.startswith("Sparse Mixture-of-Experts Routing") and paper.version == 2
     assert list(paper.authors.values_list("name", flat=True)) == ["Mei-Ling Chen", "Jonas Weber", "Priya Raman"]
@@ -271,14 +251,14 @@ def test_it_fetches_an_unknown_paper_from_arxiv_and_puts_it_on_the_feed(arxiv):
 def test_a_paper_already_in_the_database_is_not_fetched_again(arxiv):
     make_paper("2501.00001", published="2025-01-18")
     s = submissions.submit(make_user("ann"), "2501.00001", now=NOW)
-    assert s.paper.arxiv_id == "2501.00001" and arxiv.requests == []
+    assert s.paper.arxiv_id == "2501.00001" and arxiv.asked == []
 
 
 @pytest.mark.django_db
 def test_it_refuses_a_paper_arxiv_does_not_know(arxiv):
     exc = refusal(lambda: submissions.submit(make_user("ann"), "2501.99999", now=NOW))
     assert (exc.code, exc.status, exc.message) == ("not_found", 404, "arXiv has no paper 2501.99999.")
-    assert arxiv.requests[0]["id_list"] == "2501.99999"
+    assert arxiv.asked[0]["id_list"] == "2501.99999"
     assert not Paper.objects.filter(arxiv_id="2501.99999").exists()
 
 
@@ -288,7 +268,7 @@ def test_fetch_by_ids_asks_for_the_ids_and_returns_what_arxiv_knows(arxiv):
     from paperboard.ingest.records import PaperRecord
 
     records = harvest.fetch_by_ids(["2501.07815", "2501.07099", "2501.99999", "2501.07815"])
-    assert arxiv.requests == [{"id_list": "2501.07815,2501.07099,2501.99999", "start": "0", "max_results": "3"}]
+    assert arxiv.asked == [{"id_list": "2501.07815,2501.07099,2501.99999", "start": "0", "max_results": "3"}]
     assert [r.arxiv_id for r in records if isinstance(r, PaperRecord)] == ["2501.07815", "2501.07099"]
     assert not Paper.objects.exists()  # fetching writes nothing
 
