@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -67,7 +68,29 @@ def test_check_passes_a_sound_configuration_and_warns_about_the_outbox(settings)
     assert code == 0, out
     assert "OK    database:" in out and "OK    migrations: up to date" in out and "OK    cache:" in out
     assert "WARN  mail: no PAPERBOARD_SMTP_URL" in out
+    assert "WARN  workers: no scheduled job has run yet: start `paperboard worker`" in out
     assert check("--fail-on-warning")[0] == 1
+
+
+def test_check_says_whether_a_worker_claims_the_jobs_and_which_job_last_failed(settings):
+    from django.utils import timezone
+
+    from paperboard.jobs.models import JobRun
+
+    settings.SECRET_KEY, settings.DEBUG = GOOD_KEY, False
+    now = timezone.now()
+    old = now - dt.timedelta(hours=2)
+    JobRun.objects.create(job="ingest", due_at=old, status="failed", token="t", lease_until=old, claimed_at=old,
+                          error="HarvestError: arXiv API answered HTTP 400 Bad Request\nmore")
+    out = check()[1]
+    assert "WARN  workers: no job claimed since" in out and "is `paperboard worker` running?" in out
+    assert "WARN  job ingest: its last run" in out and "failed: HarvestError: arXiv API answered HTTP 400" in out
+    JobRun.objects.create(job="digests", due_at=now, status="done", token="t", lease_until=now, claimed_at=now)
+    assert "OK    workers: last job claimed" in check()[1]
+    settings.PAPERBOARD_INGEST_CATEGORIES = ["cs.LG", "machine learning"]
+    code, out = check()
+    assert code == 1 and "ERROR ingest categories: PAPERBOARD_INGEST_CATEGORIES has what is not an arXiv category: " \
+        "machine learning" in out
 
 
 def test_check_reaches_the_mail_server(settings, smtp_server):  # noqa: F811

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.commands.check import Command as DjangoCheck
 
+from paperboard.jobs import health as jobs_health
 from paperboard.ops import probes
 
 DEFAULT_KEY_PREFIX = "paperboard-insecure-development-key"
@@ -30,7 +31,7 @@ def configuration() -> list[tuple[str, str, str]]:
         out.append(("WARN", "base URL", f"PAPERBOARD_BASE_URL is {settings.BASE_URL}: links in mail point there"))
     else:
         out.append(("OK", "base URL", settings.BASE_URL))
-    return out
+    return out + jobs_health.configuration()
 
 
 def services() -> list[tuple[str, str, str]]:
@@ -40,6 +41,8 @@ def services() -> list[tuple[str, str, str]]:
     if out[0][0] == "OK":
         ok, detail = probes.migrations()
         out.append(("OK" if ok else "ERROR", "migrations", detail))
+        if ok:
+            out += jobs_health.workers()
     mail = probes.smtp()
     if mail is None:
         out.append(("WARN", "mail", f"no PAPERBOARD_SMTP_URL: mail is written to {settings.EMAIL_FILE_PATH}"))
@@ -49,7 +52,8 @@ def services() -> list[tuple[str, str, str]]:
 
 
 class Command(DjangoCheck):
-    help = "Django's system checks, then Paperboard's configuration and services (database, cache, mail, data dir)."
+    help = ("Django's system checks, then Paperboard's configuration and services (database, cache, mail, data dir, "
+            "scheduled jobs and workers).")
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
