@@ -9,8 +9,9 @@ Prepare a data dir first (see bench/search_quality.py for the 275k one, bench/sy
    20+ words, and 398 short ones of 2-5 words cut from the titles of random corpus papers), each sent once
    per method as `GET /api/papers/search?q=…&limit=20&mode=lexical|semantic|hybrid` to one gunicorn worker,
    one after another; p50/p95/mean per method and per query length. Every URL is new, so the response
-   cache never answers. The embedding model is loaded by warm-up queries first (the one-time cost is
-   reported apart).
+   cache never answers. Each method has a fresh server (so no method finds the query embeddings of another
+   in the process's query cache; `--shared-server` measures all in one, as before), whose embedding model is
+   loaded by warm-up queries first (the one-time cost is reported apart).
 2. **Vector index recall**: the in-process index's sign-code search (then exact re-rank) against exact
    search, for the same queries' vectors: recall@10 and recall@100.
 3. **Search page under load** (unless --no-load): wrk, 2 threads, 16 connections, 2 gunicorn workers,
@@ -86,11 +87,22 @@ def summary(ms: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(ms), 2), "max_ms": round(max(ms), 2)}
 
 
-def latency(base: str, queries: list[dict], limit: int) -> dict:
+def warm_up(base: str) -> float:
+    """Load the embedding model (its time is returned) and run a few unrelated queries."""
+    t = time.perf_counter()
+    get(f"{base}/api/papers/search?q=warm+up+the+model&mode=semantic")
+    first = (time.perf_counter() - t) * 1000
+    for i in range(10):
+        get(f"{base}/api/papers/search?q=warm+up+{i}&mode=hybrid")
+    return first
+
+
+def latency(base: str, queries: list[dict], limit: int, methods=METHODS) -> dict:
     results = {}
-    for method in METHODS:
+    for method in methods:
         per = {"all": [], "long": [], "short": []}
         empty = 0
+        load_before = os.getloadavg()[0]
         for item in queries:
             url = f"{base}/api/papers/search?" + urllib.parse.urlencode({"q": item["q"], "limit": limit, "mode": method})
             t = time.perf_counter()
@@ -101,7 +113,8 @@ def latency(base: str, queries: list[dict], limit: int) -> dict:
             empty += not json.loads(body)
             per["all"].append(ms)
             per[item["kind"]].append(ms)
-        results[method] = {k: summary(v) for k, v in per.items() if v} | {"empty_answers": empty}
+        results[method] = {k: summary(v) for k, v in per.items() if v} | {
+            "empty_answers": empty, "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
         r = results[method]["all"]
         print(f"  {method:<9} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  mean {r['mean_ms']:7.1f} ms  "
               f"(long p95 {results[method]['long']['p95_ms']:.1f}, short p95 {results[method]['short']['p95_ms']:.1f})",
@@ -187,17 +200,32 @@ def markdown(data: dict) -> str:
              f"Settings: {data['settings'] or 'defaults'}.", "",
              c.machine_md(data["machine"]), "",
              f"## Single client, {data['queries']} queries through `GET /api/papers/search?limit=20&mode=…` (1 worker)", "",
+             ("One server for all methods (`--shared-server`): hybrid, measured after semantic, reuses the query "
+              "embeddings that pass computed, so its times leave out embedding the query."
+              if data.get("servers") == "shared" else
+              "A fresh server (1 worker) per method, warmed up by the same 11 unrelated queries: every method "
+              "embeds each query itself (the query cache never helps)."), "",
              "| method | p50 | p95 | mean | long queries p95 | short queries p95 | empty answers |",
              "|---|---|---|---|---|---|---|"]
     for m in METHODS:
         r = data["latency"][m]
         lines.append(f"| {m} | {r['all']['p50_ms']} ms | {r['all']['p95_ms']} ms | {r['all']['mean_ms']} ms | "
                      f"{r['long']['p95_ms']} ms | {r['short']['p95_ms']} ms | {r['empty_answers']} |")
+    loads = [f"{m} {data['latency'][m]['load_1min'][0]}→{data['latency'][m]['load_1min'][1]}"
+             for m in METHODS if "load_1min" in data["latency"][m]]
+    if loads:
+        lines += ["", "Load average (1 min) before → after each method: " + ", ".join(loads) + "."]
     if target:
         ok = data["latency"]["hybrid"]["all"]["p95_ms"] <= target
         lines += ["", f"Target: hybrid p95 ≤ {target:.0f} ms: **{'met' if ok else 'not met'}**."]
     lines += ["", f"Model load (one-time, first query of the worker): {data['first_query_ms']:.0f} ms.", ""]
     v = data["vector_index"]
+    if data.get("standin_vectors"):
+        lines[lines.index(f"Settings: {data['settings'] or 'defaults'}.") + 1 : 1] = [
+            "", "Paper vectors: **stand-ins** (`bench/standin_vectors.py`, a seeded random projection of hashed "
+            "words), not embeddings. Latencies are those of real searches (queries are embedded by the real "
+            "model; the vector search costs the same whatever the values); the vector index's recall below is "
+            "not that of real embeddings, and no quality number comes from this data."]
     if v.get("approximate"):
         lines += ["## Vector index", "",
                   f"{v['count']:,} vectors, sign codes then exact re-rank of {v['rerank']:,} candidates: "
@@ -222,6 +250,12 @@ def main() -> None:
     ap.add_argument("--no-load", action="store_true", help="skip the load test")
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--standin-vectors", action="store_true",
+                    help="the data dir's paper vectors are bench/standin_vectors.py stand-ins: say so in the results "
+                         "(latencies stand; the vector index's recall is not that of real embeddings)")
+    ap.add_argument("--shared-server", action="store_true",
+                    help="measure every method in one server (as before 2026-11-26: hybrid then reuses the query "
+                         "embeddings that the semantic pass computed); default: a fresh server per method")
     ap.add_argument("--env", action="append", default=[], metavar="PAPERBOARD_NAME=VALUE",
                     help="a setting for the server (e.g. PAPERBOARD_SEARCH_RELAXED_POSTINGS=10000)")
     args = ap.parse_args()
@@ -233,24 +267,28 @@ def main() -> None:
     env.update(dict(item.split("=", 1) for item in args.env))
     papers = c.sqlite_query(data_dir / "paperboard.sqlite3", "SELECT count(*) FROM papers_paper")[0][0]
     print(f"{papers:,} papers in {data_dir}; {len(queries)} queries", flush=True)
-    server = Server(env, c.free_port(), 1, work / "server.log")
-    try:
-        server.wait_ready()
-        t = time.perf_counter()
-        get(f"{server.base}/api/papers/search?q=warm+up+the+model&mode=semantic")
-        first = (time.perf_counter() - t) * 1000
-        for i in range(10):
-            get(f"{server.base}/api/papers/search?q=warm+up+{i}&mode=hybrid")
-        lat = latency(server.base, queries, args.limit)
-    finally:
-        server.stop()
+    lat, firsts = {}, []
+    # Each method gets a fresh server unless --shared-server: in one server, hybrid (measured after
+    # semantic) found every query's embedding in the process's query cache and never embedded a query.
+    for methods in [METHODS] if args.shared_server else [(m,) for m in METHODS]:
+        server = Server(env, c.free_port(), 1, work / "server.log")
+        try:
+            server.wait_ready()
+            firsts.append(warm_up(server.base))
+            lat.update(latency(server.base, queries, args.limit, methods))
+        finally:
+            server.stop()
+    first = statistics.median(firsts)
     vec = vector_recall(data_dir, queries)
     print(f"  vector index: {vec}", flush=True)
     load = None if args.no_load else load_test(env, queries, args, work)
     data = {"benchmark": "search_latency", "label": args.label, "papers": papers, "queries": len(queries),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "git": c.machine_facts().get("git_commit", ""),
             "machine": c.machine_facts(), "command": "python bench/search_latency.py " + " ".join(sys.argv[1:]),
-            "settings": dict(item.split("=", 1) for item in args.env), "first_query_ms": first, "latency": lat, "vector_index": vec, "load": load, "wrk": wrk_version()}
+            "settings": dict(item.split("=", 1) for item in args.env), "first_query_ms": first, "latency": lat,
+            "servers": "shared" if args.shared_server else "per method", "standin_vectors": args.standin_vectors,
+            "vector_index": vec, "load": load,
+            "wrk": wrk_version()}
     c.write_results(f"search_latency_{args.label}", data, markdown(data))
 
 

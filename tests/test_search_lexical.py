@@ -424,3 +424,21 @@ def test_other_sorts_use_the_lexical_set(library, monkeypatch):
     monkeypatch.setattr(hybrid, "semantic_search", lambda text, limit, vector=None: [Hit(pks["2501.00004"], 0.9, "semantic")])
     ranked = [h.paper_id for h in hybrid.search(parse("attention"), 10, sort="newest")]
     assert ranked == [pks["2501.00001"], pks["2501.00002"], pks["2501.00005"]]
+
+
+def test_load_attaches_people_the_feed_day_and_the_hit_in_order(library, alice):
+    from tests.conftest import put_on_feed
+
+    pks = dict(Paper.objects.values_list("arxiv_id", "pk"))
+    put_on_feed(Paper.objects.get(arxiv_id="2501.00001"), "2025-01-10", user=alice)
+    Paper.objects.filter(arxiv_id="2501.00005").update(hidden=True)
+    hits = [Hit(pks[a], 1.0 / (i + 1), "hybrid") for i, a in enumerate(["2501.00003", "2501.00001", "2501.00005",
+                                                                         "2501.00004"])]
+    papers = hybrid.load(hits + [Hit(987654321, 0.1, "hybrid")])  # a hidden and a vanished paper are left out
+    assert [p.arxiv_id for p in papers] == ["2501.00003", "2501.00001", "2501.00004"]
+    first = papers[1]
+    assert first.author_names == ["Yann LeCun", "Ada Lovelace"] and first.category_codes == ["cs.CL", "cs.LG"]
+    assert first.feed_submission.day == dt.date(2025, 1, 10) and first.feed_submission.submitter == alice
+    assert first.hit == hits[1] and papers[0].feed_submission is None
+    assert papers[0].category_codes == ["q-bio.BM", "cs.LG"] and papers[0].published_at.tzinfo is not None
+    assert hybrid.load([]) == []

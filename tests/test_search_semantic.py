@@ -395,3 +395,27 @@ def test_a_large_index_searches_sign_codes_then_re_ranks_exactly(corpus, monkeyp
     assert index._base.codes is not None
     print("overlap", np.mean(overlap))
     assert np.mean(overlap) >= 0.6  # the rest are near-ties of random vectors: 60 of 250 by Hamming distance
+
+
+def test_a_query_is_embedded_like_a_text_on_one_thread():
+    import torch
+
+    for text in ["teaching robots to grasp objects", "GPT-4", "graph neural networks for molecules " * 60]:
+        a, b = embed.encode_one(text), embed.encode_query(text)
+        assert b.dtype == np.float32 and b.shape == (DIM,)
+        assert float(np.abs(a - b).max()) < 1e-5 and abs(float(np.linalg.norm(b)) - 1) < 1e-6
+    assert torch.get_num_threads() == embed.QUERY_THREADS
+
+
+def test_the_sign_code_candidates_keep_every_tie_at_the_cut():
+    rng = np.random.default_rng(7)
+    dist = rng.integers(0, 40, size=5000).astype(np.uint16)
+    dist[[3, 9]] = np.iinfo(np.uint16).max  # masked: superseded or excluded
+    got = vectors.nearest_codes(dist, 300)
+    cut = np.sort(dist)[299]
+    assert got.tolist() == np.flatnonzero(dist <= cut).tolist()  # ascending positions, ties included
+    assert set(np.argpartition(dist, 299)[:300].tolist()) <= set(got.tolist())  # never fewer than before
+    assert vectors.nearest_codes(dist, 10_000).tolist() == [i for i in range(5000) if i not in (3, 9)]
+    m = rng.normal(size=(700, DIM)).astype(np.float32)
+    q = rng.normal(size=DIM).astype(np.float32)
+    assert np.allclose(vectors._dot_rows(m, q), m @ q, atol=1e-5)

@@ -100,3 +100,32 @@ def encode(texts: list[str], batch_size: int = 64) -> np.ndarray:
 
 def encode_one(text: str) -> np.ndarray:
     return encode([text], batch_size=1)[0]
+
+
+# A search query is embedded on ONE torch thread. A web process serves several requests on few cores, and
+# torch's second thread spins while it waits: on this 2-core machine, under load, a query took 14 ms of CPU
+# on one thread against 24-30 ms on two, and its p95 wall time was ~55 ms against ~650 ms (200 queries).
+# torch keeps its thread count per thread and gives new threads the last one set, so a process that embeds
+# a query runs torch on one thread from then on (`paperboard index`, which embeds papers in batches, never
+# embeds a query and keeps all cores).
+QUERY_THREADS = 1
+_query_thread = threading.local()  # torch applies its thread count per calling thread (OpenMP)
+
+
+def encode_query(text: str) -> np.ndarray:
+    """The unit vector of one search query: `encode_one`'s vector, computed by the model's own modules
+    (tokenizer, transformer, mean pooling, normalisation) without `encode()`'s batching machinery (~2 ms
+    less a query), in inference mode, on QUERY_THREADS threads."""
+    import torch
+
+    model = get_model()
+    if not getattr(_query_thread, "set", False):
+        if torch.get_num_threads() > QUERY_THREADS:
+            torch.set_num_threads(QUERY_THREADS)
+        _query_thread.set = True
+    prepare = getattr(model, "preprocess", None) or model.tokenize
+    with torch.inference_mode():
+        out = model(prepare([text]))["sentence_embedding"]
+    vec = out[0].detach().cpu().numpy().astype(np.float32)
+    norm = float(np.linalg.norm(vec))
+    return vec / norm if norm else vec

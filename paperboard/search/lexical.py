@@ -6,7 +6,9 @@
     sync(cur, ids, run=store)                 called by the importer inside each batch's transaction
     LexicalIndexer                            pending / run / rebuild, for `paperboard index`
 
-Ranking. SQLite: `bm25(search_fts, 10, 4, 1)` (title, authors, abstract). PostgreSQL: `ts_rank_cd` with
+Ranking. SQLite: `bm25(search_fts, 10, 4, 1)` (title, authors, abstract), computed for searches without
+filters from the compact postings of `postings.py` (the same scores to the last bit, without FTS5's cost
+per matching row), by FTS5 itself otherwise. PostgreSQL: `ts_rank_cd` with
 weights A (title) 1.0, B (authors) 0.4, C (abstract) 0.1 — the same 10 : 4 : 1. A word in a title says
 far more about a paper than the same word in a 200-word abstract (the title is the author's own
 ten-word summary); authors sit between, so a name search ranks a paper by that author above one that
@@ -28,10 +30,12 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from paperboard.search import postings
 from paperboard.search.hits import Hit
 from paperboard.search.query import Query, canonical_category
 
@@ -129,6 +133,7 @@ def index_papers(cur, ids: list[int]) -> None:
             "ON CONFLICT (paper_id) DO UPDATE SET content_hash = excluded.content_hash, modified = excluded.modified",
             [param],
         )
+        postings.record(cur, param)  # the compact postings learn of it (postings.py)
     else:
         cur.execute(
             f"INSERT INTO {DOC} (paper_id, content_hash, modified, document) "
@@ -183,9 +188,11 @@ class LexicalIndexer:
     name = "lexical"
 
     def pending(self) -> int:
+        """Papers to (re)index; when there are none, the papers the compact postings (SQLite) are behind
+        by, if `run` would rebuild them (see postings.stale)."""
         with connection.cursor() as cur:
             cur.execute(f"SELECT count(*) FROM ({_pending_sql(False)}) x")
-            return int(cur.fetchone()[0])
+            return int(cur.fetchone()[0]) or postings.stale()
 
     def run(self, batch_size: int = 1000, progress: Callable[[int], None] | None = None) -> int:
         """Index every pending paper, `batch_size` per transaction; `progress(n)` after each batch with the
@@ -206,6 +213,14 @@ class LexicalIndexer:
                 progress(done)
         if done >= 10_000:
             self.optimize()
+        if postings.stale():  # missing, or over REBUILD_AT papers behind: write them afresh (~20 s at 275k)
+            written = postings.rebuild_files(tick=(lambda: progress(done)) if progress is not None else None)
+            if not done and written:
+                done = written["papers"]
+                if progress is not None:
+                    progress(done)
+        else:
+            postings.prune_log()
         return done
 
     def rebuild(self) -> None:
@@ -216,6 +231,7 @@ class LexicalIndexer:
                 cur.execute(f"DROP TABLE IF EXISTS {FTS}")
                 cur.execute(SQLITE_FTS_DDL)
                 cur.execute(f"DELETE FROM {DOC}")
+                postings.reset(cur)  # a new epoch: postings of the old index are never used again
             else:
                 cur.execute(f"TRUNCATE {DOC}")
 
@@ -225,7 +241,11 @@ class LexicalIndexer:
             cur.execute(f"DELETE FROM {DOC} WHERE paper_id NOT IN (SELECT id FROM {P})")
             removed = cur.rowcount or 0
             if vendor() == "sqlite":
-                cur.execute(f"DELETE FROM {FTS} WHERE rowid NOT IN (SELECT paper_id FROM {DOC})")
+                cur.execute(f"SELECT rowid FROM {FTS} WHERE rowid NOT IN (SELECT paper_id FROM {DOC})")
+                gone = [row[0] for row in cur.fetchall()]
+                if gone:
+                    cur.execute(f"DELETE FROM {FTS} WHERE {_ids_sql('rowid')}", [_id_param(gone)])
+                    postings.record(cur, _id_param(gone))
         return removed
 
     def optimize(self) -> None:
@@ -390,9 +410,10 @@ def search(
     if query.arxiv_id:
         return _by_arxiv_id(query.arxiv_id)
     try:
-        rows = [] if _surely_empty(query, sort, prefix) else _search(query, limit, offset, sort, prefix)
-        if sort == "relevance" and not prefix and len(rows) < limit:
-            rows = _relaxed(query, rows, limit, offset)
+        with postings.pinned():
+            rows = [] if _surely_empty(query, sort, prefix) else _search(query, limit, offset, sort, prefix)
+            if sort == "relevance" and not prefix and len(rows) < limit:
+                rows = _relaxed(query, rows, limit, offset)
     except Exception as exc:  # noqa: BLE001 - a search must never turn into an error page
         if not _is_query_error(exc):
             raise
@@ -423,9 +444,87 @@ def _relaxed(q: Query, rows: list[tuple], limit: int, offset: int) -> list[tuple
         return rows
     strict = rows if offset == 0 else _search(q, offset + limit, 0, "relevance", False)
     seen = {r[0] for r in strict}
-    relaxed = _search(q, offset + limit + len(seen), 0, "relevance", False, any_words=words)
+    relaxed = _relaxed_postings(q, words, offset + limit, seen)
+    if relaxed is None:
+        relaxed = _search(q, offset + limit + len(seen), 0, "relevance", False, any_words=words)
     merged = list(strict) + [r for r in relaxed if r[0] not in seen]
     return merged[offset : offset + limit]
+
+
+def _relaxed_postings(q: Query, words: list[str], depth: int, seen: set[int]) -> list[tuple] | None:
+    """The relaxed search ranked from the compact postings (see postings.py): the papers and scores of
+    FTS5's `-bm25()` for `fts_match(q, any_words=words)`, the best `depth` of those not in `seen`. None
+    when the postings cannot answer, and for queries with filters (FTS5 joins those)."""
+    if not _postings_can(q):
+        return None
+    found = postings.relaxed_scores(words, *_phrases_and_exclusions(q))
+    if found is None:
+        return None
+    ids, scores = found
+    if seen and len(ids):
+        keep = ~np.isin(ids, np.fromiter(seen, dtype=np.int64, count=len(seen)))
+        ids, scores = ids[keep], scores[keep]
+    return _visible_best(ids, scores, depth, 0)
+
+
+def _strict_postings(q: Query, limit: int, offset: int) -> list[tuple] | None:
+    """The strict relevance search scored from the compact postings: what the FTS5 fast path of
+    `_search_sqlite` answers (the MATCH_DEPTH newest papers holding every word, ranked by bm25), or None."""
+    if not _postings_can(q):
+        return None
+    found = postings.strict_scores(content_words(q), *_phrases_and_exclusions(q), MATCH_DEPTH)
+    if found is None:
+        return None
+    return _visible_best(*found, limit, offset)
+
+
+def _postings_can(q: Query) -> bool:
+    """Whether the compact postings may rank `q` (SQLite, no filters: those stay SQL joins)."""
+    return vendor() == "sqlite" and not q.has_filters
+
+
+def _phrases_and_exclusions(q: Query) -> tuple[list[str], list[str]]:
+    """q's phrases and exclusions as `fts_match` puts them in the MATCH expression."""
+    return [p for p in q.phrases if has_token(p)], [e for e in q.excluded if has_token(e)]
+
+
+def _visible_best(ids: np.ndarray, scores: np.ndarray, limit: int, offset: int) -> list[tuple]:
+    """[(paper id, score)] for places offset..offset+limit among the visible papers of `ids`, ordered
+    like the SQL searches: score, then upvotes, then the newer paper, then the higher id."""
+    want = (offset + limit) * 2 + 50
+    while True:
+        top = np.argpartition(-scores, want - 1)[:want] if len(ids) > want else np.arange(len(ids))
+        if not len(top):
+            return []
+        score_of = dict(zip(ids[top].tolist(), scores[top].tolist()))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT p.id, p.upvotes, p.published_at FROM {P} p WHERE {_ids_sql('p.id')} AND NOT p.hidden",
+                [_id_param(list(score_of))],
+            )
+            rows = cur.fetchall()
+        # The SQL searches' order: score, more upvotes, newer (no date last), higher id. Dates compare
+        # as stored (ISO text on SQLite, timestamps on PostgreSQL): only their order matters here.
+        rows.sort(key=lambda r: (-score_of[r[0]], -(r[1] or 0), r[2] is None, _Desc(r[2]), -r[0]))
+        if len(rows) >= offset + limit or len(top) == len(ids):
+            return [(pid, score_of[pid]) for pid, _, _ in rows[offset : offset + limit]]
+        want *= 4  # hidden or deleted papers took places: look deeper
+
+
+class _Desc:
+    """A sort key that puts larger values first. A None is only ever compared with another None (the key
+    before it already put papers without a date last), and two Nones are equal."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.value is not None and other.value is not None and self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
 
 
 def content_words(q: Query) -> list[str]:
@@ -464,13 +563,20 @@ def selective_words(q: Query) -> list[str]:
 
 
 def doc_counts(words: list[str]) -> dict[str, int]:
-    """How many papers contain each word, counted up to ANY_POSTINGS + 1 (one statement for the words not
-    cached; counting stops early on common words)."""
+    """How many papers contain each word, counted up to ANY_POSTINGS + 1: on SQLite from the compact
+    postings when they can say (words FTS5 reads as one token); else one statement for the words not
+    cached (counting stops early on common words)."""
     cap = any_postings() + 1
+    counted = postings.doc_counts(words) if vendor() == "sqlite" else None
+    if counted is not None and len(counted) == len(words):
+        return {w: min(n, cap) for w, n in counted.items()}
     now = time.monotonic()
     db = str(connection.settings_dict.get("NAME"))
     out, todo = {}, []
     for w in words:
+        if counted is not None and w in counted:
+            out[w] = min(counted[w], cap)
+            continue
         hit = _counts.get((db, cap, w))
         if hit and now - hit[0] < COUNT_TTL:
             out[w] = hit[1]
@@ -486,8 +592,9 @@ def doc_counts(words: list[str]) -> dict[str, int]:
 
 
 def forget_counts() -> None:
-    """Drop the cached word counts (tests that rebuild the corpus call it)."""
+    """Drop the cached word counts and this process's postings (tests that rebuild the corpus call it)."""
     _counts.clear()
+    postings.forget()
 
 
 def _count_now(words: list[str], cap: int) -> dict[str, int]:
@@ -520,6 +627,10 @@ def _by_arxiv_id(arxiv_id: str) -> list[Hit]:
 def _search_sqlite(q: Query, limit: int, offset: int, sort: str, prefix: bool, any_words=None) -> list[tuple]:
     where, params = _filters(q)
     match = fts_match(q, prefix=prefix, any_words=any_words)
+    if match is not None and sort == "relevance" and len(where) == 1 and not prefix and not any_words:
+        rows = _strict_postings(q, limit, offset)
+        if rows is not None:
+            return rows
     if match is not None and sort == "relevance" and len(where) == 1:
         # Words and no filters (the common case): rank inside FTS5 first and join only its best rows, about
         # twice as fast for common words. Deeper when hidden papers took places; never changes the answer

@@ -11,6 +11,7 @@ PAPERBOARD_SEMANTIC_INDEX is `auto`; otherwise the exact in-process index of `ve
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -65,12 +66,26 @@ def search_vector(
         found = first if first is not None and not exclude else nearest(vec, k, exclude, using)
         first = None
         ids = [pid for pid, _ in found]
-        visible = set(Paper.objects.using(using).filter(pk__in=ids, hidden=False).values_list("pk", flat=True))
+        visible = _visible(ids, using)
         hits = [Hit(pid, score, SOURCE) for pid, score in found if pid in visible]
         # Fewer than asked although the index had more: hidden or deleted papers took places; ask deeper.
         if len(hits) >= limit or len(found) < k or k >= 10_000:
             return hits[:limit]
         k *= 4
+
+
+def _visible(ids: list[int], using: str = "default") -> set[int]:
+    """Which of these papers exist and are not hidden (one raw statement: no ORM compilation per query)."""
+    if not ids:
+        return set()
+    conn = connections[using]
+    if conn.vendor == "sqlite":
+        where, param = "id IN (SELECT value FROM json_each(%s))", json.dumps([int(i) for i in ids])
+    else:
+        where, param = "id = ANY(%s)", [int(i) for i in ids]
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT id FROM papers_paper WHERE {where} AND NOT hidden", [param])
+        return {int(row[0]) for row in cur.fetchall()}
 
 
 def search(text: str, limit: int = 20, using: str = "default") -> list[Hit]:
@@ -118,7 +133,7 @@ QUERY_CACHE = 1024
 
 @functools.lru_cache(maxsize=QUERY_CACHE)
 def _query_vector(model_key: str, text: str) -> np.ndarray:
-    vec = embed.encode_one(text)
+    vec = embed.encode_query(text)
     vec.setflags(write=False)
     return vec
 
