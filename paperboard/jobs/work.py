@@ -75,7 +75,7 @@ class _OutOfTime(Exception):
 
 def build_index(heartbeat: Heartbeat, budget: float | None = None, batch_size: int | None = None) -> dict:
     """Index what is pending, indexer by indexer (as `paperboard index`), for about INDEX_RUN_SECONDS."""
-    from paperboard.search.management.commands.index import load_indexers
+    from paperboard.search.indexing import load_indexers
 
     deadline = time.monotonic() + (INDEX_RUN_SECONDS if budget is None else budget)
     indexers, missing = load_indexers()

@@ -10,7 +10,24 @@ An indexer is an object with:
     rebuild() -> None                drop everything so the next run() indexes every paper again
 """
 
+from __future__ import annotations
+
+import importlib
+
 INDEXERS = (
     "paperboard.search.lexical:LexicalIndexer",
     "paperboard.search.semantic:SemanticIndexer",
 )
+
+
+def load_indexers(paths=None) -> tuple[list, list[tuple[str, str]]]:
+    """Instantiate the indexers named by import strings `module:Class`; returns (indexers, [(path, why)])."""
+    loaded, failed = [], []
+    for path in INDEXERS if paths is None else paths:
+        module_name, _, attr = path.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+            loaded.append(getattr(module, attr)())
+        except Exception as exc:  # noqa: BLE001 - ImportError, a missing optional dependency, a bad name
+            failed.append((path, f"{type(exc).__name__}: {exc}"))
+    return loaded, failed

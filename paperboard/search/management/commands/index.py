@@ -7,7 +7,6 @@ at most the batch in flight: run the command again and it goes on with what is s
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
 
@@ -16,19 +15,6 @@ from django.core.management.base import BaseCommand, CommandError
 from paperboard.search import indexing
 
 WIDTH = 28
-
-
-def load_indexers(paths=None) -> tuple[list, list[tuple[str, str]]]:
-    """Instantiate the indexers named by import strings `module:Class`; returns (indexers, [(path, why)])."""
-    loaded, failed = [], []
-    for path in indexing.INDEXERS if paths is None else paths:
-        module_name, _, attr = path.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-            loaded.append(getattr(module, attr)())
-        except Exception as exc:  # noqa: BLE001 - ImportError, a missing optional dependency, a bad name
-            failed.append((path, f"{type(exc).__name__}: {exc}"))
-    return loaded, failed
 
 
 def _guess_name(path: str) -> str:
@@ -104,7 +90,7 @@ class Command(BaseCommand):
             if not paths:
                 names = ", ".join(_guess_name(p) for p in indexing.INDEXERS)
                 raise CommandError(f"no indexer named {only!r} (there are: {names})")
-        indexers, failed = load_indexers(paths)
+        indexers, failed = indexing.load_indexers(paths)
         for path, why in failed:
             self.stderr.write(f"{_guess_name(path)}: skipped, cannot load {path} ({why})")
         show = sys.stderr.isatty() and not opts["no_progress"] and opts["verbosity"] > 0
