@@ -133,6 +133,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Bearer token for `/metrics` (Prometheus). Empty: `/metrics` answers only requests from this host.",
     ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses or CIDR ranges of reverse proxies in front of the instance (e.g. `127.0.0.1` "
+        "for nginx on the same host). Only when the direct peer is one of them is the client taken from "
+        "`X-Forwarded-For` (its right-most untrusted address); empty: `X-Forwarded-For` is ignored.",
+    ),
     Setting("RATELIMIT_ENABLED", "true", "Rate limits on sign-up, log-in, submissions, votes and comments."),
     Setting(
         "SEARCH_FETCH_UNKNOWN",

@@ -163,3 +163,4 @@ PAPERBOARD_TRENDING_EVERY = max(0.0, conf.get_float("TRENDING_EVERY"))
 PAPERBOARD_INDEX_EVERY = max(0.0, conf.get_float("INDEX_EVERY"))
 PAPERBOARD_INGEST_CATEGORIES = [c.strip() for c in conf.get("INGEST_CATEGORIES").split(",") if c.strip()]
 PAPERBOARD_HF_DAILY_PAPERS_URL = conf.get("HF_DAILY_PAPERS_URL").strip()
+PAPERBOARD_TRUSTED_PROXIES = [p.strip() for p in conf.get("TRUSTED_PROXIES").split(",") if p.strip()]
