@@ -17,6 +17,8 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from paperboard.web import client_ip
+
 LIMITS: dict[str, tuple[int, int]] = {
     "signup": (5, 3600),  # per IP
     "login": (10, 300),  # per IP
@@ -34,10 +36,6 @@ class RateLimited(Exception):
     def __init__(self, name: str, retry_after: int):
         super().__init__(f"too many {name} requests; try again in {retry_after} s")
         self.name, self.retry_after = name, retry_after
-
-
-def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def hit(name: str, who: str, now: float | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -164,3 +165,8 @@ PAPERBOARD_INDEX_EVERY = max(0.0, conf.get_float("INDEX_EVERY"))
 PAPERBOARD_INGEST_CATEGORIES = [c.strip() for c in conf.get("INGEST_CATEGORIES").split(",") if c.strip()]
 PAPERBOARD_HF_DAILY_PAPERS_URL = conf.get("HF_DAILY_PAPERS_URL").strip()
 PAPERBOARD_TRUSTED_PROXIES = [p.strip() for p in conf.get("TRUSTED_PROXIES").split(",") if p.strip()]
+for _proxy in PAPERBOARD_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ValueError(f"PAPERBOARD_TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR range") from None

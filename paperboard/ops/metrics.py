@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from paperboard.web import client_ip, from_trusted_proxy
+
 REQUESTS = Histogram(
     "paperboard_http_request_duration_seconds",
     "Time to answer an HTTP request, by route pattern.",
@@ -84,10 +86,15 @@ class DatabaseCollector:
 
 
 LOOPBACK = {"127.0.0.1", "::1"}
+FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 
 def allowed(request: HttpRequest) -> tuple[bool, int, str]:
-    """With PAPERBOARD_METRICS_TOKEN set, a matching `Authorization: Bearer` header; without, loopback only."""
+    """With PAPERBOARD_METRICS_TOKEN set, a matching `Authorization: Bearer` header; without, loopback only.
+
+    Loopback means the client address (`paperboard.web.client_ip`), so a request a same-host proxy forwards for
+    a remote client is refused; a forwarded request from a proxy not in PAPERBOARD_TRUSTED_PROXIES is refused too.
+    """
     import hmac
 
     from django.conf import settings
@@ -98,7 +105,11 @@ def allowed(request: HttpRequest) -> tuple[bool, int, str]:
         if hmac.compare_digest(given.encode(), token.encode()):
             return True, 200, ""
         return False, 401, "a valid `Authorization: Bearer <PAPERBOARD_METRICS_TOKEN>` header is required"
-    if request.META.get("REMOTE_ADDR") in LOOPBACK:
+    if any(h in request.headers for h in FORWARDING_HEADERS) and not from_trusted_proxy(request):
+        # Forwarded by a proxy we were not told to trust: the peer's address says nothing about the client.
+        return False, 403, ("metrics are not served through a proxy without PAPERBOARD_METRICS_TOKEN "
+                            "(or list the proxy in PAPERBOARD_TRUSTED_PROXIES)")
+    if client_ip(request) in LOOPBACK:
         return True, 200, ""
     return False, 403, "metrics are served to this host only; set PAPERBOARD_METRICS_TOKEN to scrape from elsewhere"
 
