@@ -131,7 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "METRICS_TOKEN",
         "",
-        "Bearer token for `/metrics` (Prometheus). Empty: `/metrics` answers only requests from this host.",
+        "Bearer token for `/metrics` (Prometheus). Empty: `/metrics` answers only requests from this host. "
+        "Set it whenever a reverse proxy is in front of the instance.",
     ),
     Setting(
         "TRUSTED_PROXIES",

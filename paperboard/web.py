@@ -44,13 +44,13 @@ def _address(text: str) -> Address | None:
 
 
 def from_trusted_proxy(request: HttpRequest) -> bool:
-    """Whether the direct peer is one of PAPERBOARD_TRUSTED_PROXIES (so its forwarding headers are believed)."""
+    """Whether the direct peer is one of PAPERBOARD_TRUSTED_PROXIES (whose forwarding headers are believed)."""
     peer = _address(request.META.get("REMOTE_ADDR", ""))
     return peer is not None and _trusted(peer)
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address as a normalised string (the raw REMOTE_ADDR, or "unknown", when it is no address)."""
+    """The client's address, normalised (the raw REMOTE_ADDR, or "unknown", when that is no address)."""
     peer = _address(request.META.get("REMOTE_ADDR", ""))
     if peer is None:
         return request.META.get("REMOTE_ADDR") or "unknown"

@@ -92,8 +92,8 @@ FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 def allowed(request: HttpRequest) -> tuple[bool, int, str]:
     """With PAPERBOARD_METRICS_TOKEN set, a matching `Authorization: Bearer` header; without, loopback only.
 
-    Loopback means the client address (`paperboard.web.client_ip`), so a request a same-host proxy forwards for
-    a remote client is refused; a forwarded request from a proxy not in PAPERBOARD_TRUSTED_PROXIES is refused too.
+    Loopback means the client address (`paperboard.web.client_ip`): a request that a same-host proxy
+    forwards for a remote client is refused, and so is one forwarded by a proxy that is not trusted.
     """
     import hmac
 
