@@ -76,25 +76,57 @@ def signup(request: HttpRequest) -> HttpResponse:
                     form.cleaned_data["username"], form.cleaned_data["email"], form.cleaned_data["password"]
                 )
                 profile_of(user)
-            # Not logged in yet: the confirmation link logs in. Logging in here would show, on the next
-            # page, whether this address was new.
+            # Not logged in yet: the confirmation link logs in, in this browser only. Logging in here would
+            # show, on the next page, whether this address was new. (The session is stored server-side:
+            # the cookie looks the same as for a known address.)
             request.session.cycle_key()
             rotate_token(request)
             request.session["signup_sent"] = True
+            request.session[confirmation.SIGNUP_SESSION_KEY] = user.pk
             confirmation.send_confirmation(user)
         # Rendered as the public sees it, so both answers are the same page.
         return render(request, "accounts/signup_sent.html", {"user": AnonymousUser()})
     return render(request, "accounts/signup.html", {"form": form})
 
 
+CONFIRMED_ELSEWHERE = "Your address is confirmed. Log in to continue."
+
+
+def _signed_up_here(request: HttpRequest, user) -> bool:
+    """This browser is the one that signed `user` up (and has not used its link yet)."""
+    return request.session.get(confirmation.SIGNUP_SESSION_KEY) == user.pk
+
+
+def _may_log_in(user) -> bool:
+    return user.is_active and not profile_of(user).banned
+
+
+def _log_in_from_signup(request: HttpRequest, user) -> None:
+    request.session.pop(confirmation.SIGNUP_SESSION_KEY, None)
+    if _may_log_in(user):
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+
+
 @require_GET
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    user = confirmation.user_for_token(token)
-    if user is None:
+    """Confirm the address. The link logs in only the browser that signed up; elsewhere the reader is sent
+    to the log-in page. A used link confirms nothing more and logs nobody in, except in that browser when
+    something else (a mail scanner opening every link) used it first."""
+    found = confirmation.check_token(token)
+    if found is None:
         return render(request, "accounts/confirm_result.html", {"ok": False}, status=400)
-    confirmation.mark_confirmed(user)
-    if user.is_active and not profile_of(user).banned:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    state, user = found
+    here = _signed_up_here(request, user)
+    if state == confirmation.USED or not confirmation.mark_confirmed(user):
+        if here:
+            _log_in_from_signup(request, user)
+            return render(request, "accounts/confirm_result.html", {"ok": True, "confirmed_user": user})
+        return render(request, "accounts/confirm_result.html", {"ok": False, "used": True}, status=400)
+    if here:
+        _log_in_from_signup(request, user)
+    elif request.user.pk != user.pk:
+        messages.success(request, CONFIRMED_ELSEWHERE)
+        return redirect(settings.LOGIN_URL)
     return render(request, "accounts/confirm_result.html", {"ok": True, "confirmed_user": user})
 
 
