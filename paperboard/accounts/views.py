@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from paperboard.accounts import confirmation, forms
 from paperboard.accounts.deletion import delete_user
 from paperboard.accounts.models import ApiToken, profile_of
+from paperboard.accounts.status import writer_required
 from paperboard.api import shapes
 from paperboard.papers import freshness, queries
 from paperboard.papers.models import Submission, Vote
@@ -132,6 +133,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@writer_required
 @limit("signup", by="user")  # re-sending counts against the sign-up limit, per account
 def confirm_resend(request: HttpRequest) -> HttpResponse:
     profile = profile_of(request.user)
@@ -243,6 +245,7 @@ def _settings_page(request, profile_form=None, token_form=None, status=200) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@writer_required
 def settings_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = forms.ProfileForm(request.POST)
@@ -262,6 +265,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@writer_required
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenCreateForm(request.POST, user=request.user)
     if not form.is_valid():
@@ -274,7 +278,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_POST  # open to banned accounts too: revoking only takes power away
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(ApiToken, pk=pk, user=request.user)
     if row.revoked_at is None:
