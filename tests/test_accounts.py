@@ -99,11 +99,65 @@ def test_signup_creates_an_unconfirmed_user_and_mails_a_link_that_confirms_and_l
     path = link_in(message, "/accounts/confirm/")
     assert path in message.alternatives[0][0]
 
-    browser = Client()
-    r = browser.get(path)  # works from any browser, logged in or not
+    r = client.get(path)  # in the browser that signed up
     assert r.status_code == 200 and "Address confirmed" in r.content.decode()
     assert profile_of(User.objects.get(pk=dave.pk)).confirmed
-    assert browser.get("/accounts/settings").status_code == 200  # the link logged dave in
+    assert client.get("/accounts/settings").status_code == 200  # the link logged dave in
+
+
+def confirmation_link(client, username="dave", email="dave@example.org"):
+    """Sign up in `client` and return the confirmation link from the mail."""
+    mail.outbox.clear()
+    signup(client, username=username, email=email)
+    (message,) = mail.outbox
+    return link_in(message, "/accounts/confirm/")
+
+
+def test_a_confirmation_link_works_once_and_a_second_click_logs_nobody_in(client, db):
+    path = confirmation_link(client)
+    assert client.get(path).status_code == 200
+    assert client.post("/accounts/logout").status_code == 302
+
+    for browser in (client, Client()):  # the same browser after logging out, and another one
+        r = browser.get(path)
+        assert r.status_code == 400 and "This link was already used" in r.content.decode()
+        assert browser.get("/accounts/settings").status_code == 302  # not logged in
+
+
+def test_a_confirmation_link_stops_working_when_the_password_changes(client, db):
+    path = confirmation_link(client)
+    dave = User.objects.get(username="dave")
+    dave.set_password(NEW_PASSWORD)
+    dave.save()
+
+    r = client.get(path)
+    assert r.status_code == 400 and "This link does not work" in r.content.decode()
+    assert not profile_of(User.objects.get(pk=dave.pk)).confirmed
+    assert client.get("/accounts/settings").status_code == 302
+
+
+def test_a_confirmation_link_opened_in_another_browser_confirms_but_does_not_log_in(client, db):
+    path = confirmation_link(client)
+    other = Client()
+    r = other.get(path, follow=True)
+    assert r.redirect_chain == [("/accounts/login", 302)]
+    assert "Your address is confirmed. Log in to continue." in r.content.decode()
+    assert profile_of(User.objects.get(username="dave")).confirmed
+    assert other.get("/accounts/settings").status_code == 302  # no session for dave there
+    assert "_auth_user_id" not in other.session
+    # The signing-up browser, whose link was used by the other one, is logged in by it once.
+    assert client.get(path).status_code == 200
+    assert client.get("/accounts/settings").status_code == 200
+    assert Client().get(path).status_code == 400
+
+
+def test_a_confirmation_link_opened_by_the_logged_in_owner_elsewhere_confirms_in_place(client, db):
+    path = confirmation_link(client)
+    laptop = Client()
+    assert laptop.post("/accounts/login", {"login": "dave", "password": PASSWORD}).status_code == 302
+    r = laptop.get(path)
+    assert r.status_code == 200 and "Address confirmed" in r.content.decode()
+    assert profile_of(User.objects.get(username="dave")).confirmed
 
 
 def test_the_password_is_hashed_with_argon2(client, db):
@@ -496,5 +550,5 @@ def test_the_confirmation_mail_goes_out_over_real_smtp_and_its_link_confirms(cli
     assert message["To"] == "erin@example.org" and smtp_server.envelopes[0][1] == ["erin@example.org"]
     assert message.is_multipart() and message.get_body(("html",)) is not None
     path = link_in(message, "/accounts/confirm/")
-    assert Client().get(path).status_code == 200
+    assert client.get(path).status_code == 200
     assert profile_of(User.objects.get(username="erin")).confirmed

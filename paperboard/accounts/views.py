@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from paperboard.accounts import confirmation, forms
 from paperboard.accounts.deletion import delete_user
 from paperboard.accounts.models import ApiToken, profile_of
+from paperboard.accounts.status import writer_required
 from paperboard.api import shapes
 from paperboard.papers import freshness, queries
 from paperboard.papers.models import Submission, Vote
@@ -76,30 +77,63 @@ def signup(request: HttpRequest) -> HttpResponse:
                     form.cleaned_data["username"], form.cleaned_data["email"], form.cleaned_data["password"]
                 )
                 profile_of(user)
-            # Not logged in yet: the confirmation link logs in. Logging in here would show, on the next
-            # page, whether this address was new.
+            # Not logged in yet: the confirmation link logs in, in this browser only. Logging in here would
+            # show, on the next page, whether this address was new. (The session is stored server-side:
+            # the cookie looks the same as for a known address.)
             request.session.cycle_key()
             rotate_token(request)
             request.session["signup_sent"] = True
+            request.session[confirmation.SIGNUP_SESSION_KEY] = user.pk
             confirmation.send_confirmation(user)
         # Rendered as the public sees it, so both answers are the same page.
         return render(request, "accounts/signup_sent.html", {"user": AnonymousUser()})
     return render(request, "accounts/signup.html", {"form": form})
 
 
+CONFIRMED_ELSEWHERE = "Your address is confirmed. Log in to continue."
+
+
+def _signed_up_here(request: HttpRequest, user) -> bool:
+    """This browser is the one that signed `user` up (and has not used its link yet)."""
+    return request.session.get(confirmation.SIGNUP_SESSION_KEY) == user.pk
+
+
+def _may_log_in(user) -> bool:
+    return user.is_active and not profile_of(user).banned
+
+
+def _log_in_from_signup(request: HttpRequest, user) -> None:
+    request.session.pop(confirmation.SIGNUP_SESSION_KEY, None)
+    if _may_log_in(user):
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+
+
 @require_GET
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    user = confirmation.user_for_token(token)
-    if user is None:
+    """Confirm the address. The link logs in only the browser that signed up; elsewhere the reader is sent
+    to the log-in page. A used link confirms nothing more and logs nobody in, except in that browser when
+    something else (a mail scanner opening every link) used it first."""
+    found = confirmation.check_token(token)
+    if found is None:
         return render(request, "accounts/confirm_result.html", {"ok": False}, status=400)
-    confirmation.mark_confirmed(user)
-    if user.is_active and not profile_of(user).banned:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    state, user = found
+    here = _signed_up_here(request, user)
+    if state == confirmation.USED or not confirmation.mark_confirmed(user):
+        if here:
+            _log_in_from_signup(request, user)
+            return render(request, "accounts/confirm_result.html", {"ok": True, "confirmed_user": user})
+        return render(request, "accounts/confirm_result.html", {"ok": False, "used": True}, status=400)
+    if here:
+        _log_in_from_signup(request, user)
+    elif request.user.pk != user.pk:
+        messages.success(request, CONFIRMED_ELSEWHERE)
+        return redirect(settings.LOGIN_URL)
     return render(request, "accounts/confirm_result.html", {"ok": True, "confirmed_user": user})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@writer_required
 @limit("signup", by="user")  # re-sending counts against the sign-up limit, per account
 def confirm_resend(request: HttpRequest) -> HttpResponse:
     profile = profile_of(request.user)
@@ -211,6 +245,7 @@ def _settings_page(request, profile_form=None, token_form=None, status=200) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@writer_required
 def settings_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = forms.ProfileForm(request.POST)
@@ -230,6 +265,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@writer_required
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenCreateForm(request.POST, user=request.user)
     if not form.is_valid():
@@ -242,7 +278,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_POST  # open to banned accounts too: revoking only takes power away
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(ApiToken, pk=pk, user=request.user)
     if row.revoked_at is None:

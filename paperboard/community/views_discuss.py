@@ -9,9 +9,6 @@ someone else's thing → 403 or 404; bad input → a message, never a 500.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -23,6 +20,10 @@ from paperboard import ratelimit
 from paperboard.accounts.models import profile_of
 from paperboard.community import claims, collections, comments, moderation
 from paperboard.community.errors import Refused
+from paperboard.community.errors import is_htmx as _is_htmx
+from paperboard.community.errors import login_redirect as _login_redirect
+from paperboard.community.errors import refused_response as _refused
+from paperboard.community.errors import wants_json as _wants_json
 from paperboard.community.models import AuthorClaim, Collection, Comment
 from paperboard.ingest import ids
 from paperboard.papers import queries
@@ -34,14 +35,6 @@ INPUT_PROBLEMS = {400, 409}  # shown as a message beside the form, not as an err
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "") and not _is_htmx(request)
-
-
 def _safe_next(request: HttpRequest, default: str) -> str:
     """A same-site path to go back to: the form's `next`, else `default`."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
@@ -50,30 +43,6 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     ) and candidate.startswith("/") and not candidate.startswith("//"):
         return candidate
     return default
-
-
-def _login_redirect(request: HttpRequest, next_url: str) -> HttpResponse:
-    url = f"{settings.LOGIN_URL}?next={quote(next_url, safe='/')}"
-    if _is_htmx(request):
-        response = HttpResponse("log in first", status=401, content_type="text/plain; charset=utf-8")
-        response["HX-Redirect"] = url
-        return response
-    if _wants_json(request):
-        return JsonResponse({"error": "log in first", "code": "login_required"}, status=401)
-    return redirect(url)
-
-
-def _refused(request: HttpRequest, exc: Refused, next_url: str) -> HttpResponse:
-    """The answer to a refusal that is not an input problem (401, 403, 404, …)."""
-    if exc.status == 401:
-        return _login_redirect(request, next_url)
-    if _wants_json(request):
-        return JsonResponse(exc.as_json(), status=exc.status)
-    if _is_htmx(request):
-        response = HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-        response["HX-Reswap"] = "none"
-        return response
-    return render(request, "papers/error.html", {"message": exc.message}, status=exc.status)
 
 
 def _paper_or_404(arxiv_id: str) -> Paper:

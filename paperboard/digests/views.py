@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from paperboard.accounts.status import is_confirmed
+from paperboard.accounts.status import check_can_write, is_confirmed, writer_required
+from paperboard.community.errors import Refused, refused_response
 from paperboard.digests import content, links, message, subscriptions
 from paperboard.digests.forms import PreferencesForm, SubscribeForm
 from paperboard.digests.models import Subscription
@@ -31,6 +32,18 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _owner_refusal(request: HttpRequest, subscription: Subscription) -> HttpResponse | None:
+    """Starting or changing the digests of an account that may not write (banned) is refused like any
+    other write of that account; stopping them (unsubscribe) never is."""
+    if subscription.user_id is None:
+        return None
+    try:
+        check_can_write(subscription.user)
+    except Refused as exc:
+        return _private(refused_response(request, exc, request.get_full_path()))
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @limit("digest-subscribe", by="ip")
 def subscribe(request: HttpRequest) -> HttpResponse:
@@ -48,6 +61,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@writer_required
 @limit("digest-subscribe", by="user")
 def subscribe_account(request: HttpRequest) -> HttpResponse:
     if not is_confirmed(request.user) or not request.user.email:
@@ -68,6 +82,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if subscription is None:
         return _bad_link(request)
     if request.method == "POST":
+        refused = _owner_refusal(request, subscription)
+        if refused is not None:
+            return refused
         subscriptions.confirm(subscription)
         return _private(render(request, "digests/confirmed.html", {
             "subscription": subscription, "preferences_path": links.preferences_path(subscription),
@@ -91,6 +108,9 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     if subscription is None:
         return _bad_link(request)
     if request.method == "POST":
+        refused = _owner_refusal(request, subscription)
+        if refused is not None:
+            return refused
         if request.POST.get("action") == "resubscribe":  # the link came to this mailbox: that is confirmation
             subscriptions.confirm(subscription)
             messages.success(request, "Welcome back: digests start again at the next send time.")

@@ -28,6 +28,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from paperboard.accounts.status import writer_required
 from paperboard.api import shapes
 from paperboard.community.models import CollectionItem
 from paperboard.papers import queries
@@ -308,6 +309,7 @@ def for_you_page(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@writer_required
 def interests_page(request: HttpRequest) -> HttpResponse:
     refused = _login_required(request, None)
     if refused:
