@@ -76,9 +76,16 @@ def _refused(request: HttpRequest, exc: Refused, next_url: str) -> HttpResponse:
     return render(request, "papers/error.html", {"message": exc.message}, status=exc.status)
 
 
+def _bare_or_404(arxiv_id: str) -> str:
+    """The id without its version; a 404 for one the route let through that cannot exist (`9999.99999`)."""
+    try:
+        return ids.split_version(arxiv_id)[0]
+    except ids.InvalidArxivId:
+        raise Http404("paper not found") from None
+
+
 def _paper_or_404(arxiv_id: str) -> Paper:
-    bare, _ = ids.split_version(arxiv_id)
-    paper = queries.paper(bare)
+    paper = queries.paper(_bare_or_404(arxiv_id))
     if paper is None:
         raise Http404("paper not found")
     return paper
@@ -281,8 +288,7 @@ def collect(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 
 @require_POST
 def uncollect(request: HttpRequest, arxiv_id: str) -> HttpResponse:
-    bare, _ = ids.split_version(arxiv_id)
-    paper = Paper.objects.filter(arxiv_id=bare).first()  # hidden papers can still be taken out
+    paper = Paper.objects.filter(arxiv_id=_bare_or_404(arxiv_id)).first()  # hidden papers can still be taken out
     if paper is None:
         raise Http404("paper not found")
     back = _safe_next(request, f"{paper.get_absolute_url()}#collections")

@@ -109,7 +109,10 @@ def _markdown(paper) -> str:
 
 @require_GET
 def paper_page(request: HttpRequest, arxiv_id: str, fmt: str | None = None) -> HttpResponse:
-    bare, version = ids.split_version(arxiv_id)
+    try:
+        bare, version = ids.split_version(arxiv_id)
+    except ids.InvalidArxivId:  # shaped like an id but impossible (month 99, version 0): a paper we do not have
+        bare, version = arxiv_id, None
     if version is not None and not fmt:
         return redirect(f"/papers/{bare}", permanent=False)
 
