@@ -154,6 +154,32 @@ def test_a_lone_surrogate_in_a_search_query_string_is_not_an_error(client, world
         get(client, url, f"q=a{SURROGATE}b&cat={SURROGATE}&from={SURROGATE}")
 
 
+# ---- feed periods and page numbers at the ends of the calendar ---------------------------------------------
+
+EDGE_PERIODS = [("date", "9999-12-31"), ("date", "0001-01-01"), ("week", "9999-W52"), ("week", "0001-W01"),
+                ("month", "9999-12"), ("month", "0001-01"), ("date", "0000-01-01"), ("week", "2025-W99")]
+
+
+@pytest.mark.parametrize("kind,value", EDGE_PERIODS)
+def test_a_period_at_the_end_of_the_calendar_is_a_400_everywhere(client, world, kind, value):
+    for url in (f"/papers/{kind}/{value}", f"/papers/{kind}/{value}.json", f"/papers/feed.atom?{kind}={value}",
+                f"/papers/feed.json?{kind}={value}", f"/api/daily_papers?{kind}={value}"):
+        assert get(client, url, "").status_code == 400, url
+
+
+def test_periods_just_inside_the_calendar_are_ordinary_empty_pages(client, world):
+    for url in ("/papers/date/9998-12-31", "/papers/week/9998-W52.json", "/papers/month/0002-01",
+                "/papers/feed.json?month=9998-12", "/api/daily_papers?date=0002-01-01"):
+        assert get(client, url, "").status_code == 200, url
+
+
+def test_a_huge_page_number_is_an_empty_page_not_an_error(client, world):
+    for url in ("/papers", "/papers.json", "/papers/date/2025-01-10", "/papers/trending", "/papers/trending.json",
+                "/papers/search", "/for-you", "/papers/trending/feed.rss?date=9999-12-31&"):
+        assert get(client, url, "p=" + "9" * 40).status_code in (200, 302), url
+    assert get(client, "/papers.json", "p=" + "9" * 40).json()["papers"] == []
+
+
 # ---- impossible arXiv ids, on every route that takes one ---------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from paperboard.community.models import AuthorClaim, Collection, Comment
 from paperboard.ingest import ids
 from paperboard.papers import queries
 from paperboard.papers.models import Paper
+from paperboard.papers.views import page_number
 
 INPUT_PROBLEMS = {400, 409}  # shown as a message beside the form, not as an error page
 
@@ -465,10 +466,7 @@ def moderation_log(request: HttpRequest) -> HttpResponse:
     gate = _moderator_gate(request, "/admin/moderation/log")
     if gate is not None:
         return gate
-    try:
-        page = max(0, int(request.GET.get("p", "0")))
-    except ValueError:
-        page = 0
+    page = page_number(request)
     action = request.GET.get("action") or None
     if action not in moderation.ACTIONS:
         action = None
