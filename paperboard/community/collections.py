@@ -10,6 +10,7 @@ from paperboard.accounts.status import check_can_write
 from paperboard.community.errors import Refused
 from paperboard.community.models import Collection, CollectionItem
 from paperboard.papers.models import Paper
+from paperboard.safetext import storable
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -17,7 +18,7 @@ MAX_PER_USER = 200
 
 
 def _clean_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(storable(name or "").split())
     if not name:
         raise Refused("empty", "give the collection a name", 400)
     if len(name) > NAME_MAX:
@@ -26,7 +27,7 @@ def _clean_name(name: str | None) -> str:
 
 
 def _clean_description(text: str | None) -> str:
-    text = (text or "").replace("\r\n", "\n").strip()
+    text = storable(text or "").replace("\r\n", "\n").strip()
     if len(text) > DESCRIPTION_MAX:
         raise Refused("too_long", f"a description is at most {DESCRIPTION_MAX} characters", 400)
     return text

@@ -19,12 +19,13 @@ from paperboard.community.errors import Refused
 from paperboard.community.models import Comment
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
+from paperboard.safetext import storable
 
 MAX_DEPTH_SHOWN = 6  # replies deeper than this are drawn without further indentation
 
 
 def _clean_body(body: str | None) -> str:
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = storable(body or "").replace("\r\n", "\n").strip()
     if not body:
         raise Refused("empty", "write something first", 400)
     if len(body) > markdown.MAX_LENGTH:

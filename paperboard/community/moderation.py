@@ -19,6 +19,7 @@ from paperboard.community.errors import Refused
 from paperboard.community.models import AuthorClaim, Comment, Flag, ModerationAction
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Submission
+from paperboard.safetext import storable
 
 REASON_MAX = 1000
 
@@ -70,7 +71,7 @@ def flag(user, kind: str, target_id, reason: str) -> Flag:
     """Report a paper, submission or comment to the moderators."""
     check_can_write(user)
     target = _flag_target(kind, target_id)
-    reason = " ".join((reason or "").split())
+    reason = " ".join(storable(reason or "").split())
     if not reason:
         raise Refused("empty", "say what is wrong", 400)
     if len(reason) > REASON_MAX:
@@ -116,7 +117,7 @@ def act(moderator, action: str, target_id, reason: str = "") -> ModerationAction
         raise Refused("forbidden", "moderators only", 403)
     if action not in ACTIONS:
         raise Refused("bad_action", "unknown moderation action", 400)
-    reason = (reason or "").strip()[:REASON_MAX]
+    reason = storable(reason or "").strip()[:REASON_MAX]
     kind = ACTIONS[action]
     with transaction.atomic():
         if kind == "paper":

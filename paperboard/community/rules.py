@@ -19,6 +19,7 @@ from django.conf import settings
 
 from paperboard.community.errors import Refused
 from paperboard.ingest import ids
+from paperboard.safetext import storable
 
 NOTE_MAX_CHARS = 1000  # the API's SubmitIn.note has the same limit
 WHO_CHOICES = ("confirmed", "trusted", "admins")
@@ -154,7 +155,7 @@ def parse_paper_id(text: str) -> str:
 
 def check_note(note: str) -> str:
     """The note, stripped; refused when longer than NOTE_MAX_CHARS."""
-    note = (note or "").strip()
+    note = storable(note or "").strip()
     if len(note) > NOTE_MAX_CHARS:
         raise refuse(
             "note_too_long",

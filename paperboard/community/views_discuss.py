@@ -28,6 +28,7 @@ from paperboard.community.models import AuthorClaim, Collection, Comment
 from paperboard.ingest import ids
 from paperboard.papers import queries
 from paperboard.papers.models import Paper
+from paperboard.papers.views import page_number
 
 INPUT_PROBLEMS = {400, 409}  # shown as a message beside the form, not as an error page
 
@@ -45,9 +46,16 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+def _bare_or_404(arxiv_id: str) -> str:
+    """The id without its version; a 404 for one the route let through that cannot exist (`9999.99999`)."""
+    try:
+        return ids.split_version(arxiv_id)[0]
+    except ids.InvalidArxivId:
+        raise Http404("paper not found") from None
+
+
 def _paper_or_404(arxiv_id: str) -> Paper:
-    bare, _ = ids.split_version(arxiv_id)
-    paper = queries.paper(bare)
+    paper = queries.paper(_bare_or_404(arxiv_id))
     if paper is None:
         raise Http404("paper not found")
     return paper
@@ -250,8 +258,7 @@ def collect(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 
 @require_POST
 def uncollect(request: HttpRequest, arxiv_id: str) -> HttpResponse:
-    bare, _ = ids.split_version(arxiv_id)
-    paper = Paper.objects.filter(arxiv_id=bare).first()  # hidden papers can still be taken out
+    paper = Paper.objects.filter(arxiv_id=_bare_or_404(arxiv_id)).first()  # hidden papers can still be taken out
     if paper is None:
         raise Http404("paper not found")
     back = _safe_next(request, f"{paper.get_absolute_url()}#collections")
@@ -428,10 +435,7 @@ def moderation_log(request: HttpRequest) -> HttpResponse:
     gate = _moderator_gate(request, "/admin/moderation/log")
     if gate is not None:
         return gate
-    try:
-        page = max(0, int(request.GET.get("p", "0")))
-    except ValueError:
-        page = 0
+    page = page_number(request)
     action = request.GET.get("action") or None
     if action not in moderation.ACTIONS:
         action = None

@@ -25,6 +25,7 @@ from paperboard.community.errors import Refused
 from paperboard.ingest import ids
 from paperboard.papers import caching, queries, ranking
 from paperboard.papers.models import Paper
+from paperboard.papers.views import page_number
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -141,17 +142,10 @@ def upvote(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 # ---- Trending --------------------------------------------------------------------------------------------
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(0, int(request.GET.get("p", "0")))
-    except ValueError:
-        return 0
-
-
 @require_GET
 def trending_page(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
     wants_json = fmt == ".json" or request.GET.get("format") == "json"
-    page = _page_number(request)
+    page = page_number(request)
     size = settings.PAPERBOARD_FEED_PAGE_SIZE
 
     def build() -> HttpResponse:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The years a period may fall in: its neighbours (the previous and next links) must exist too.
+FIRST_YEAR, LAST_YEAR = dt.MINYEAR + 1, dt.MAXYEAR - 1
 
 
 class BadPeriod(ValueError):
@@ -74,14 +76,19 @@ def month_of(d: dt.date) -> Period:
 
 def parse(kind: str, text: str) -> Period:
     """Parse `2025-03-07` (date), `2025-W10` (week) or `2025-03` (month). Raises BadPeriod."""
+    period = None
     try:
         if kind == "date" and (m := _DAY.match(text)):
-            return day(dt.date(int(m[1]), int(m[2]), int(m[3])))
-        if kind == "week" and (m := _WEEK.match(text)):
-            return week_of(dt.date.fromisocalendar(int(m[1]), int(m[2]), 1))
-        if kind == "month" and (m := _MONTH.match(text)):
-            return month_of(dt.date(int(m[1]), int(m[2]), 1))
-    except ValueError as exc:
+            period = day(dt.date(int(m[1]), int(m[2]), int(m[3])))
+        elif kind == "week" and (m := _WEEK.match(text)):
+            period = week_of(dt.date.fromisocalendar(int(m[1]), int(m[2]), 1))
+        elif kind == "month" and (m := _MONTH.match(text)):
+            period = month_of(dt.date(int(m[1]), int(m[2]), 1))
+    except (ValueError, OverflowError) as exc:
         raise BadPeriod(f"{kind} {text!r} does not exist ({exc})") from None
+    if period is not None:
+        if not FIRST_YEAR <= period.start.year <= period.end.year <= LAST_YEAR:
+            raise BadPeriod(f"{kind} {text!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+        return period
     examples = {"date": "YYYY-MM-DD", "week": "YYYY-Www, e.g. 2025-W09", "month": "YYYY-MM"}
     raise BadPeriod(f"{kind} must look like {examples.get(kind, '?')}, not {text!r}")

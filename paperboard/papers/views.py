@@ -18,15 +18,19 @@ def _wants_json(request: HttpRequest, fmt: str | None) -> bool:
     return fmt == ".json" or request.GET.get("format") == "json"
 
 
-def _page_number(request: HttpRequest) -> int:
+MAX_PAGE = 10_000  # `?p=` beyond this is read as this (an empty page): the offset stays a database integer
+
+
+def page_number(request: HttpRequest) -> int:
+    """`?p=` as a page index, 0..MAX_PAGE; 0 when it is not a number."""
     try:
-        return max(0, int(request.GET.get("p", "0")))
+        return min(max(0, int(request.GET.get("p", "0"))), MAX_PAGE)
     except ValueError:
         return 0
 
 
 def _render_feed(request: HttpRequest, period: periods.Period, fmt: str | None, canonical: bool) -> HttpResponse:
-    page = _page_number(request)
+    page = page_number(request)
     size = settings.PAPERBOARD_FEED_PAGE_SIZE
     items = queries.feed(period, offset=page * size, limit=size)
     total = queries.feed_count(period)
@@ -109,7 +113,10 @@ def _markdown(paper) -> str:
 
 @require_GET
 def paper_page(request: HttpRequest, arxiv_id: str, fmt: str | None = None) -> HttpResponse:
-    bare, version = ids.split_version(arxiv_id)
+    try:
+        bare, version = ids.split_version(arxiv_id)
+    except ids.InvalidArxivId:  # shaped like an id but impossible (month 99, version 0): a paper we do not have
+        bare, version = arxiv_id, None
     if version is not None and not fmt:
         return redirect(f"/papers/{bare}", permanent=False)
 

@@ -25,6 +25,11 @@ from paperboard.ingest import ids
 
 MAX_LENGTH = 500  # longer input is cut (a search box, not a document)
 MAX_PARTS = 32  # words + phrases + exclusions + authors + categories kept; the rest is ignored
+# The dates a filter can hold: a day inside Python's calendar at either end, so a bound can still be moved
+# by a day (`before` is inclusive: the search asks for "before the next day") or into another time zone.
+# `before:9999-12-31` and `after:0001-01-01` are clamped to these; they exclude no paper either way.
+EARLIEST = dt.date(1, 1, 2)
+LATEST = dt.date(9999, 12, 30)
 
 FIELDS = {
     "author": "author",
@@ -142,8 +147,8 @@ def arxiv_id(text: str) -> str | None:
 
 
 def parse_date(value: str, *, end: bool = False) -> dt.date | None:
-    """`2025`, `2025-03` or `2025-03-07` as a date: the first day of that period, or its last with `end`.
-    None when it is not a real date."""
+    """`2025`, `2025-03` or `2025-03-07` as a date: the first day of that period, or its last with `end`,
+    clamped to EARLIEST..LATEST. None when it is not a real date."""
     m = _DATE_RE.match(value.strip())
     if not m:
         return None
@@ -152,13 +157,15 @@ def parse_date(value: str, *, end: bool = False) -> dt.date | None:
     day = int(m[3]) if m[3] else None
     try:
         if month is None:
-            return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-        if day is None:
+            date = dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
+        elif day is None:
             last = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 0
-            return dt.date(year, month, last if end else 1)
-        return dt.date(year, month, day)
+            date = dt.date(year, month, last if end else 1)
+        else:
+            date = dt.date(year, month, day)
     except ValueError:
         return None
+    return min(max(date, EARLIEST), LATEST)
 
 
 def normalise_category(value: str) -> str | None:
@@ -293,7 +300,7 @@ def parse(text: str | None) -> Query:
                 narrow_before(d)
             elif kind == "year" and _YEAR_RE.match(v) and (d := parse_date(v)):
                 narrow_after(d)
-                narrow_before(dt.date(d.year, 12, 31))
+                narrow_before(parse_date(v, end=True))
             elif kind == "has" and v.lower() in ("code", "repo", "github"):
                 has_code = True
             else:  # a field with a value it cannot take: plain words
