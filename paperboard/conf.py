@@ -39,12 +39,13 @@ HTTP = T.Url("an `http://` or `https://` URL", ("http", "https"))
 HTTP_OR_EMPTY = T.Url("empty or an `http://` or `https://` URL", ("http", "https"), empty=True)
 DATABASE = T.Url(
     "empty, `sqlite:////abs/path.sqlite3` or `postgres://user:pass@host:5432/db`", ("sqlite", "postgres", "postgresql",
-    "pgsql"), empty=True, secret=True, check=lambda url: parse_database_url(url, Path("/")),
+    "pgsql"), empty=True, hostless=("sqlite", "postgres", "postgresql", "pgsql"),  # postgres: a local socket
+    secret=True, check=lambda url: parse_database_url(url, Path("/")),
 )
 SMTP = T.Url("empty, `smtp://…` or `smtps://…`", ("smtp", "smtps"), empty=True, secret=True,
              check=lambda url: parse_smtp_url(url))
 CACHE = T.Url("empty or a `redis://`, `rediss://` or `unix://` URL", ("redis", "rediss", "unix"), empty=True,
-              secret=True)
+              hostless=("unix",), secret=True)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(

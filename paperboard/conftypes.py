@@ -109,6 +109,7 @@ class Url:
     accepts: str
     schemes: tuple[str, ...]
     empty: bool = False  # an empty value is allowed (the setting's "off" or "default")
+    hostless: tuple[str, ...] = ()  # schemes that may leave the host out (a file, a local socket)
     secret: bool = False  # URLs with passwords in them: the value is never repeated
     check: Callable[[str], object] | None = None  # a further parse that raises ValueError on a bad value
 
@@ -121,7 +122,7 @@ class Url:
         parts = urlsplit(value)
         if parts.scheme.lower() not in self.schemes:
             raise Bad(f"a {parts.scheme!r} URL" if parts.scheme else "a value without a scheme (`…://`)")
-        if parts.scheme.lower() not in {"sqlite", "unix"} and not parts.hostname:
+        if parts.scheme.lower() not in self.hostless and not parts.hostname:
             raise Bad("a URL without a host")
         try:
             parts.port  # noqa: B018 - raises ValueError on a port that is not 0-65535

@@ -88,6 +88,20 @@ def test_every_default_is_accepted():
     assert values["FEED_PAGE_SIZE"] == 50 and values["DEBUG"] is False and values["TRUSTED_PROXIES"] == []
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("DATABASE_URL", "postgres://postgres@/postgres?host=/tmp/pbpg1"),  # a unix socket
+    ("DATABASE_URL", "postgres:///paperboard"),
+    ("DATABASE_URL", "sqlite:////srv/paperboard/db.sqlite3"),
+    ("CACHE_URL", "unix:///run/redis.sock?db=0"),
+    ("TRUSTED_PROXIES", "127.0.0.1, ::1, 10.0.0.0/8"),
+    ("ALLOWED_HOSTS", ".example.org,papers.example.net,[::1]"),
+    ("EMAIL_FROM", "Paperboard <papers@example.org>"),
+    ("TIME_ZONE", " Europe/Paris "),
+])
+def test_good_values_of_every_shape_are_accepted(name, value):
+    conf.load({f"PAPERBOARD_{name}": value})
+
+
 @pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v}" for n, v in BAD])
 def test_a_bad_value_stops_paperboard_with_one_line_naming_the_setting(tmp_path, name, value):
     with pytest.raises(conf.SettingError, match=f"^PAPERBOARD_{name} must be "):
