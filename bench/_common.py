@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import platform
+import secrets
 import shutil
 import socket
 import statistics
@@ -38,11 +39,15 @@ def paperboard_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "paperboard", *args]
 
 
+SECRET_KEY = secrets.token_urlsafe(50)  # one per benchmark run, shared by all its processes
+
+
 def app_env(data_dir: Path, database_url: str = "") -> dict[str, str]:
     """Environment for one paperboard process: its own data dir and database, nothing inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOARD_")}
     env["PAPERBOARD_DATA_DIR"] = str(data_dir)
     env["PAPERBOARD_DATABASE_URL"] = database_url  # empty: SQLite under the data dir
+    env["PAPERBOARD_SECRET_KEY"] = SECRET_KEY  # `serve` and `worker` refuse to start without a strong key
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

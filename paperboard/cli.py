@@ -34,4 +34,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["paperboard", *args])
+    from paperboard.conf import SettingError
+
+    try:
+        execute_from_command_line(["paperboard", *args])
+    except SettingError as exc:  # a bad PAPERBOARD_* value: one line, no traceback
+        sys.stderr.write(f"paperboard: {exc}\n")
+        raise SystemExit(2) from None

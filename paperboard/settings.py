@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from paperboard import conf
+from paperboard import conf, secretkey
 from paperboard.ops import logs
 
-BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = conf.data_dir()
+_conf = conf.load()  # every PAPERBOARD_* value checked: a bad one stops here with a one-line SettingError
 
-DEBUG = conf.get_bool("DEBUG")
-SECRET_KEY = conf.get("SECRET_KEY") or "paperboard-insecure-development-key-set-PAPERBOARD_SECRET_KEY"
-BASE_URL = conf.get("BASE_URL").rstrip("/")
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(_conf["DATA_DIR"]).expanduser().resolve()
+
+DEBUG = _conf["DEBUG"]
+# The configured key, else the one `paperboard demo` keeps in the data dir, else a development key that
+# `paperboard check`, `serve` and `worker` refuse (paperboard/secretkey.py).
+try:
+    SECRET_KEY = _conf["SECRET_KEY"] if _conf["SECRET_KEY"].strip() else (
+        secretkey.stored(DATA_DIR) or secretkey.DEVELOPMENT_KEY)
+except OSError as exc:
+    raise conf.SettingError(f"PAPERBOARD_SECRET_KEY is empty and {DATA_DIR / secretkey.FILE_NAME} cannot be read: "
+                            f"{exc.strerror}") from None
+BASE_URL = _conf["BASE_URL"].rstrip("/")
 
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 if urlsplit(BASE_URL).hostname:
     ALLOWED_HOSTS.append(urlsplit(BASE_URL).hostname)
-ALLOWED_HOSTS += [h.strip() for h in conf.get("ALLOWED_HOSTS").split(",") if h.strip()]
+ALLOWED_HOSTS += _conf["ALLOWED_HOSTS"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,7 +81,7 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": conf.parse_database_url(conf.get("DATABASE_URL"), DATA_DIR)}
+DATABASES = {"default": conf.parse_database_url(_conf["DATABASE_URL"], DATA_DIR)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["NAME"] != ":memory:":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -90,10 +98,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-CACHES = conf.caches(conf.get("CACHE_URL"))
+CACHES = conf.caches(_conf["CACHE_URL"])
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = conf.get("TIME_ZONE")
+TIME_ZONE = _conf["TIME_ZONE"]
 USE_I18N = False
 USE_TZ = True
 
@@ -111,16 +119,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-LOGGING = logs.config(conf.get("LOG_FORMAT").strip().lower())
+LOGGING = logs.config(_conf["LOG_FORMAT"])
 
 LOGIN_URL = "/accounts/login"
 LOGIN_REDIRECT_URL = "/papers"
 LOGOUT_REDIRECT_URL = "/papers"
 
 # Mail: SMTP when PAPERBOARD_SMTP_URL is set, else files in the outbox folder (demo, development).
-DEFAULT_FROM_EMAIL = conf.get("EMAIL_FROM")
+DEFAULT_FROM_EMAIL = _conf["EMAIL_FROM"]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-_smtp = conf.parse_smtp_url(conf.get("SMTP_URL"))
+_smtp = conf.parse_smtp_url(_conf["SMTP_URL"])
 if _smtp:
     EMAIL_BACKEND = "paperboard.mail.SmtpBackend"
     globals().update(_smtp)
@@ -131,43 +139,32 @@ else:
 # Background work (paperboard/jobs/schedule.py): django-tasks with its database backend, run by `paperboard worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
-# Paperboard's own settings, typed.
-PAPERBOARD_FEED_PAGE_SIZE = conf.get_int("FEED_PAGE_SIZE")
-PAPERBOARD_ARXIV_API_URL = conf.get("ARXIV_API_URL")
-PAPERBOARD_ARXIV_DELAY = conf.get_float("ARXIV_DELAY")
-PAPERBOARD_HTTP_TIMEOUT = conf.get_float("HTTP_TIMEOUT")
-PAPERBOARD_SERVE_WORKERS = conf.get_int("SERVE_WORKERS")
-PAPERBOARD_SUBMIT_RECENCY_DAYS = conf.get_int("SUBMIT_RECENCY_DAYS")
-PAPERBOARD_SUBMIT_DAILY_QUOTA = conf.get_int("SUBMIT_DAILY_QUOTA")
-PAPERBOARD_SUBMIT_WEEKEND_PAUSE = conf.get_bool("SUBMIT_WEEKEND_PAUSE")
-PAPERBOARD_SUBMIT_WHO = conf.get("SUBMIT_WHO")
-PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS = conf.get_float("TRENDING_MIN_ACCOUNT_AGE_HOURS")
-PAPERBOARD_RATELIMIT_ENABLED = conf.get_bool("RATELIMIT_ENABLED")
-PAPERBOARD_SEARCH_FETCH_UNKNOWN = conf.get_bool("SEARCH_FETCH_UNKNOWN")
-PAPERBOARD_METRICS_TOKEN = conf.get("METRICS_TOKEN")
-PAPERBOARD_SEARCH_RELAXED_POSTINGS = conf.get_int("SEARCH_RELAXED_POSTINGS")
-PAPERBOARD_SEMANTIC_MAX_TOKENS = conf.get_int("SEMANTIC_MAX_TOKENS")
-if not 16 <= PAPERBOARD_SEMANTIC_MAX_TOKENS <= 512:
-    raise ValueError(f"PAPERBOARD_SEMANTIC_MAX_TOKENS must be between 16 and 512, not {PAPERBOARD_SEMANTIC_MAX_TOKENS}")
-PAPERBOARD_SEMANTIC_LIVE_EMBED = conf.get_bool("SEMANTIC_LIVE_EMBED")
-PAPERBOARD_SEMANTIC_INDEX = conf.get("SEMANTIC_INDEX").strip().lower()
-if PAPERBOARD_SEMANTIC_INDEX not in {"auto", "numpy"}:
-    raise ValueError(f"PAPERBOARD_SEMANTIC_INDEX must be auto or numpy, not {PAPERBOARD_SEMANTIC_INDEX!r}")
-PAPERBOARD_DIGEST_SEND_HOUR = conf.get_int("DIGEST_SEND_HOUR")
-if not 0 <= PAPERBOARD_DIGEST_SEND_HOUR <= 23:
-    raise ValueError(f"PAPERBOARD_DIGEST_SEND_HOUR must be between 0 and 23, not {PAPERBOARD_DIGEST_SEND_HOUR}")
-PAPERBOARD_DIGEST_MAX_FAILURES = max(1, conf.get_int("DIGEST_MAX_FAILURES"))
-PAPERBOARD_DIGEST_LEASE_SECONDS = max(1, conf.get_int("DIGEST_LEASE_SECONDS"))
-PAPERBOARD_JOB_LEASE_SECONDS = max(1, conf.get_int("JOB_LEASE_SECONDS"))
-PAPERBOARD_DIGEST_EVERY = max(0.0, conf.get_float("DIGEST_EVERY"))
-PAPERBOARD_INGEST_EVERY = max(0.0, conf.get_float("INGEST_EVERY"))
-PAPERBOARD_TRENDING_EVERY = max(0.0, conf.get_float("TRENDING_EVERY"))
-PAPERBOARD_INDEX_EVERY = max(0.0, conf.get_float("INDEX_EVERY"))
-PAPERBOARD_INGEST_CATEGORIES = [c.strip() for c in conf.get("INGEST_CATEGORIES").split(",") if c.strip()]
-PAPERBOARD_HF_DAILY_PAPERS_URL = conf.get("HF_DAILY_PAPERS_URL").strip()
-PAPERBOARD_TRUSTED_PROXIES = [p.strip() for p in conf.get("TRUSTED_PROXIES").split(",") if p.strip()]
-for _proxy in PAPERBOARD_TRUSTED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError:
-        raise ValueError(f"PAPERBOARD_TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR range") from None
+# Paperboard's own settings, typed and range-checked by conf.load().
+PAPERBOARD_FEED_PAGE_SIZE = _conf["FEED_PAGE_SIZE"]
+PAPERBOARD_ARXIV_API_URL = _conf["ARXIV_API_URL"]
+PAPERBOARD_ARXIV_DELAY = _conf["ARXIV_DELAY"]
+PAPERBOARD_HTTP_TIMEOUT = _conf["HTTP_TIMEOUT"]
+PAPERBOARD_SERVE_WORKERS = _conf["SERVE_WORKERS"]
+PAPERBOARD_SUBMIT_RECENCY_DAYS = _conf["SUBMIT_RECENCY_DAYS"]
+PAPERBOARD_SUBMIT_DAILY_QUOTA = _conf["SUBMIT_DAILY_QUOTA"]
+PAPERBOARD_SUBMIT_WEEKEND_PAUSE = _conf["SUBMIT_WEEKEND_PAUSE"]
+PAPERBOARD_SUBMIT_WHO = _conf["SUBMIT_WHO"]
+PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS = _conf["TRENDING_MIN_ACCOUNT_AGE_HOURS"]
+PAPERBOARD_RATELIMIT_ENABLED = _conf["RATELIMIT_ENABLED"]
+PAPERBOARD_SEARCH_FETCH_UNKNOWN = _conf["SEARCH_FETCH_UNKNOWN"]
+PAPERBOARD_METRICS_TOKEN = _conf["METRICS_TOKEN"]
+PAPERBOARD_SEARCH_RELAXED_POSTINGS = _conf["SEARCH_RELAXED_POSTINGS"]
+PAPERBOARD_SEMANTIC_MAX_TOKENS = _conf["SEMANTIC_MAX_TOKENS"]
+PAPERBOARD_SEMANTIC_LIVE_EMBED = _conf["SEMANTIC_LIVE_EMBED"]
+PAPERBOARD_SEMANTIC_INDEX = _conf["SEMANTIC_INDEX"]
+PAPERBOARD_DIGEST_SEND_HOUR = _conf["DIGEST_SEND_HOUR"]
+PAPERBOARD_DIGEST_MAX_FAILURES = _conf["DIGEST_MAX_FAILURES"]
+PAPERBOARD_DIGEST_LEASE_SECONDS = _conf["DIGEST_LEASE_SECONDS"]
+PAPERBOARD_JOB_LEASE_SECONDS = _conf["JOB_LEASE_SECONDS"]
+PAPERBOARD_DIGEST_EVERY = _conf["DIGEST_EVERY"]
+PAPERBOARD_INGEST_EVERY = _conf["INGEST_EVERY"]
+PAPERBOARD_TRENDING_EVERY = _conf["TRENDING_EVERY"]
+PAPERBOARD_INDEX_EVERY = _conf["INDEX_EVERY"]
+PAPERBOARD_INGEST_CATEGORIES = _conf["INGEST_CATEGORIES"]
+PAPERBOARD_HF_DAILY_PAPERS_URL = _conf["HF_DAILY_PAPERS_URL"]
+PAPERBOARD_TRUSTED_PROXIES = _conf["TRUSTED_PROXIES"]

@@ -89,7 +89,8 @@ def test_a_misspelt_trusted_proxy_stops_the_start_with_a_clear_message(tmp_path)
     done = subprocess.run([sys.executable, "-c", "import paperboard.settings"], env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode != 0
-    assert "PAPERBOARD_TRUSTED_PROXIES: '10.0.0/8x' is not an IP address or CIDR range" in done.stderr
+    assert "PAPERBOARD_TRUSTED_PROXIES must be comma-separated IP addresses or CIDR ranges" in done.stderr
+    assert "'10.0.0/8x'" in done.stderr
 
 
 @pytest.fixture

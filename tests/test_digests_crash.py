@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.keys import STRONG_KEY
 from tests.smtp import smtp_server  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,8 @@ print("seeded")
 def environment(data: Path, smtp_port: int | None = None) -> dict:
     env = dict(os.environ)
     env.pop("PAPERBOARD_DATABASE_URL", None)  # SQLite in the data dir, whatever the suite runs on
-    env.update(PAPERBOARD_DATA_DIR=str(data), PAPERBOARD_DIGEST_LEASE_SECONDS=str(LEASE))
+    env.update(PAPERBOARD_DATA_DIR=str(data), PAPERBOARD_DIGEST_LEASE_SECONDS=str(LEASE),
+               PAPERBOARD_SECRET_KEY=STRONG_KEY)
     if smtp_port is not None:
         env["PAPERBOARD_SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}?starttls=false&timeout=10"
     return env

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from tests.keys import STRONG_KEY
 from tests.test_copy_db import pg_available
 from tests.test_digests_crash import ROOT
 from tests.test_harvest import ALL_IDS, stub  # noqa: F401  (the arXiv API stub fixture)
@@ -43,7 +44,7 @@ def test_three_workers_on_postgresql_one_killed_mid_ingest_run_each_job_slot_exa
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOARD_")}
     env |= {
         "PAPERBOARD_DATA_DIR": str(tmp_path), "PAPERBOARD_DATABASE_URL": pg_database,
-        "PAPERBOARD_JOB_LEASE_SECONDS": str(LEASE),
+        "PAPERBOARD_JOB_LEASE_SECONDS": str(LEASE), "PAPERBOARD_SECRET_KEY": STRONG_KEY,
         "PAPERBOARD_ARXIV_API_URL": stub.url, "PAPERBOARD_ARXIV_DELAY": "0", "PAPERBOARD_INGEST_CATEGORIES": "cs.LG",
         "PAPERBOARD_INGEST_EVERY": str(10**9),  # one slot for the whole test
         "PAPERBOARD_HF_DAILY_PAPERS_URL": hf.url, "PAPERBOARD_TRENDING_EVERY": "3",

@@ -8,11 +8,12 @@ import io
 import pytest
 from django.core.management import call_command
 
+from tests.keys import STRONG_KEY
 from tests.smtp import free_port, smtp_server  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
-GOOD_KEY = "k" * 50
+GOOD_KEY = STRONG_KEY
 
 
 def check(*args) -> tuple[int, str]:

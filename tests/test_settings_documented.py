@@ -49,4 +49,4 @@ def test_a_bad_boolean_names_the_variable(monkeypatch):
 
     monkeypatch.setenv("PAPERBOARD_DEBUG", "maybe")
     with pytest.raises(ValueError, match="PAPERBOARD_DEBUG"):
-        conf.get_bool("DEBUG")
+        conf.value("DEBUG")

@@ -6,10 +6,12 @@ import gzip
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from paperboard import conf, secretkey
 from paperboard.demo.community import seed_community
 from paperboard.digests import outbox
 from paperboard.ingest import formats, store
@@ -33,6 +35,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args, **opts):
+        if not conf.get("SECRET_KEY").strip():
+            # No key configured: the demo makes one, once, and keeps it in the data dir, where the settings of
+            # every later command (`serve`, `worker`) find it.
+            settings.SECRET_KEY = secretkey.stored_or_created(settings.DATA_DIR)
+            self.stdout.write(f"secret key: {settings.DATA_DIR / secretkey.FILE_NAME}")
         call_command("migrate", interactive=False, verbosity=0)
         stats = store.import_records(formats.parse_file(DATA))
         self.stdout.write(f"demo papers: {stats.summary()}")

@@ -12,6 +12,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
+from paperboard import secretkey
 from paperboard.digests import sending
 from paperboard.jobs.scheduler import Scheduler
 from paperboard.jobs.tasks import run_job
@@ -37,6 +38,7 @@ class Command(BaseCommand):
                             help="only run queued tasks; other workers queue the scheduled jobs")
 
     def handle(self, *args, every: float | None, interval: float, no_schedule: bool, verbosity: int, **options):
+        secretkey.refuse_to_start()
         backend = run_job.get_backend()
         if not isinstance(backend, DatabaseBackend):
             raise CommandError("`paperboard worker` needs the database task backend (TASKS in settings)")

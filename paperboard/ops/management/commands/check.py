@@ -8,21 +8,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.commands.check import Command as DjangoCheck
 
+from paperboard import secretkey
 from paperboard.jobs import health as jobs_health
 from paperboard.ops import probes
-
-DEFAULT_KEY_PREFIX = "paperboard-insecure-development-key"
-
 
 def configuration() -> list[tuple[str, str, str]]:
     """(level, what, detail) for the settings an admin must get right."""
     out = []
-    if settings.SECRET_KEY.startswith(DEFAULT_KEY_PREFIX):
-        out.append(("ERROR", "secret key", "PAPERBOARD_SECRET_KEY is not set: sessions and signed links are forgeable"))
-    elif len(settings.SECRET_KEY) < 32:
-        out.append(("WARN", "secret key", "PAPERBOARD_SECRET_KEY is shorter than 32 characters"))
-    else:
-        out.append(("OK", "secret key", "set"))
+    weakness = secretkey.weakness(settings.SECRET_KEY)
+    out.append(("ERROR", "secret key", weakness) if weakness else ("OK", "secret key", "set"))
     if settings.DEBUG:
         out.append(("ERROR", "debug", "PAPERBOARD_DEBUG is on: error pages show settings and code to anyone"))
     else:

@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from paperboard import secretkey
+
 
 def pending_migrations() -> list[str]:
     executor = MigrationExecutor(connection)
@@ -39,7 +41,8 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, access_log: b
 
 
 class Command(BaseCommand):
-    help = "Serve the site with gunicorn (pre-forked worker processes). Refuses to start on an unmigrated database."
+    help = ("Serve the site with gunicorn (pre-forked worker processes). Refuses to start on an unmigrated database "
+            "or with an unsafe PAPERBOARD_SECRET_KEY (unless PAPERBOARD_DEBUG is on).")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -52,6 +55,7 @@ class Command(BaseCommand):
         parser.add_argument("--access-log", action="store_true", help="log each request to stdout")
 
     def handle(self, *args, **opts):
+        secretkey.refuse_to_start()
         pending = pending_migrations()
         if pending:
             raise CommandError(f"the database needs migrating ({len(pending)} pending): run `paperboard migrate`")
