@@ -25,11 +25,12 @@ pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(
 
 PASSWORD = "a long enough passphrase"
 REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (e) =>
-  window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolation(
+  `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
 """
 ACCENT = "rgb(249, 115, 22)"
-# Waits use expect(), not page.wait_for_function: that one evaluates a string in the page, which the policy refuses.  # --accent in site.css (light scheme)
+# Waits use expect(), not page.wait_for_function: that one evaluates a string in the page, which the
+# policy refuses.  # --accent in site.css (light scheme)
 
 
 class Watched:
@@ -45,8 +46,9 @@ class Watched:
 
     def _console(self, message) -> None:
         where = message.location.get("url", "")
-        if message.type != "error" or (message.text.startswith("Failed to load resource: the server responded with a "
-                                                                "status of 404") and urlsplit(where).path in self.expected_404s):
+        not_found = message.text.startswith("Failed to load resource: the server responded with a status "
+                                            "of 404")
+        if message.type != "error" or (not_found and urlsplit(where).path in self.expected_404s):
             return
         self.problems.append(f"console: {message.text} ({where})")
 
@@ -61,7 +63,8 @@ class Watched:
         self.page.wait_for_timeout(150)  # let a late violation report arrive
 
     def style(self, selector: str, prop: str) -> str:
-        return self.page.eval_on_selector(selector, "(el, p) => getComputedStyle(el).getPropertyValue(p)", prop)
+        return self.page.eval_on_selector(selector, "(el, p) => getComputedStyle(el).getPropertyValue(p)",
+                                          prop)
 
 
 @pytest.fixture
@@ -72,8 +75,8 @@ def reader(transactional_db, settings):
     recent = (timezone.now() - dt.timedelta(days=2)).date().isoformat()
     for i, title in enumerate(["Sparse attention for long documents", "Graph neural networks for molecules",
                                "Diffusion policies for dexterous manipulation"]):
-        put_on_feed(make_paper(f"2511.0{i}111", title, published=recent, categories=("cs.LG", "cs.CL")), today,
-                    votes=2 - i)
+        paper = make_paper(f"2511.0{i}111", title, published=recent, categories=("cs.LG", "cs.CL"))
+        put_on_feed(paper, today, votes=2 - i)
     dora = get_user_model().objects.create_user("dora", "dora@example.org", PASSWORD)
     profile = profile_of(dora)
     profile.email_confirmed_at = timezone.now() - dt.timedelta(days=30)

@@ -81,7 +81,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _chosen(request: HttpRequest, found: list[EmailMessage]) -> tuple[int, EmailMessage | None]:
-    """The message `?m=<index>` picks in an outbox file (the first one when `m` is missing or not a number)."""
+    """The message `?m=<index>` picks in an outbox file (the first when `m` is missing or not a number)."""
     try:
         n = int(request.GET.get("m", "0"))
     except ValueError:

@@ -1,13 +1,14 @@
 """Content-Security-Policy on every response, so a slip in a sanitiser cannot run script or restyle a page.
 
-The site's own pages run only the scripts and stylesheets it serves from its own origin: no inline `<script>`,
-no `on…=` handlers, no `style=` attributes or `<style>` blocks (tests/test_csp.py greps the templates for them),
-and htmx is told not to inject its indicator `<style>` nor to evaluate anything (base.html's htmx-config).
+The site's own pages run only the scripts and stylesheets it serves from its own origin: no inline
+`<script>`, no `on…=` handlers, no `style=` attributes or `<style>` blocks (tests/test_csp.py greps the
+templates for them), and htmx is told neither to inject its indicator styles nor to evaluate anything
+(the htmx-config in base.html).
 
 A view that serves something other than a site page (a mail's HTML shown as it would arrive) sets its own
 policy with `email_rendition`; the middleware leaves a policy a view set alone. Django's admin works under
-SITE_POLICY as it is (5.2 keeps its scripts in files); /api/docs is Django Ninja's Swagger UI, served from the
-copy inside the django-ninja package ("ninja" in INSTALLED_APPS), so it too needs nothing from another host.
+SITE_POLICY as it is (5.2 keeps its scripts in files). /api/docs is Django Ninja's Swagger UI served from
+the copy inside the django-ninja package ("ninja" in INSTALLED_APPS), so it needs nothing from another host.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class ContentSecurityPolicyMiddleware:
 
 
 def email_rendition(response: HttpResponse) -> HttpResponse:
-    """Mark `response`, a mail's HTML, for EMAIL_POLICY; the site's own pages may frame it (the outbox does)."""
+    """Mark `response`, a mail's HTML, for EMAIL_POLICY; the site's own pages may frame it (the outbox)."""
     response[HEADER] = EMAIL_POLICY
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
