@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # /api/docs from the Swagger UI inside the django-ninja package, not a CDN (paperboard/ops/csp.py)
     "paperboard.papers",
     "paperboard.ingest",
     "paperboard.demo",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "paperboard.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "paperboard.ops.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -20,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from paperboard.ops import csp
+
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 NAME_RE = re.compile(r"^[\w.-]+\.log$")
 MAX_FILES = 200
@@ -78,17 +80,22 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "digests/outbox.html", {"files": files(), "folder": folder()})
 
 
+def _chosen(request: HttpRequest, found: list[EmailMessage]) -> tuple[int, EmailMessage | None]:
+    """The message `?m=<index>` picks in an outbox file (the first when `m` is missing or not a number)."""
+    try:
+        n = int(request.GET.get("m", "0"))
+    except ValueError:
+        n = 0
+    return n, (found[n] if 0 <= n < len(found) else None)
+
+
 @require_GET
 def show(request: HttpRequest, name: str) -> HttpResponse:
     gate = _gate(request)
     if gate is not None:
         return gate
     found = read(name)
-    try:
-        n = int(request.GET.get("m", "0"))
-    except ValueError:
-        n = 0
-    chosen = found[n] if 0 <= n < len(found) else None
+    n, chosen = _chosen(request, found)
     return render(request, "digests/outbox_file.html", {
         "name": name,
         "messages_in_file": [(i, m["Subject"], m["To"], m["Date"]) for i, m in enumerate(found)],
@@ -96,5 +103,20 @@ def show(request: HttpRequest, name: str) -> HttpResponse:
         "chosen_index": n,
         "headers": list(chosen.items()) if chosen is not None else [],
         "text": _body(chosen, "plain") if chosen is not None else "",
-        "html": _body(chosen, "html") if chosen is not None else "",
+        "has_html": chosen is not None and chosen.get_body(("html",)) is not None,
     })
+
+
+@require_GET
+def show_html(request: HttpRequest, name: str) -> HttpResponse:
+    """A message's HTML part on its own, as a mail client shows it (the outbox page frames it): sandboxed, its
+    inline styles allowed and no script at all (paperboard.ops.csp.EMAIL_POLICY)."""
+    gate = _gate(request)
+    if gate is not None:
+        return gate
+    _, chosen = _chosen(request, read(name))
+    if chosen is None or chosen.get_body(("html",)) is None:
+        raise Http404("no such message, or it has no HTML part")
+    response = HttpResponse(_body(chosen, "html"))
+    response["Cache-Control"] = "private, no-store"
+    return csp.email_rendition(response)

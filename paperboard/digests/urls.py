@@ -13,4 +13,5 @@ urlpatterns = [
     path("digest/unsubscribe/<str:token>", views.unsubscribe, name="digest-unsubscribe"),
     path("digest/outbox", outbox.index, name="digest-outbox"),
     path("digest/outbox/<str:name>", outbox.show, name="digest-outbox-file"),
+    path("digest/outbox/<str:name>/html", outbox.show_html, name="digest-outbox-html"),
 ]

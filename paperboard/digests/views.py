@@ -16,6 +16,7 @@ from paperboard.community.errors import Refused, refused_response
 from paperboard.digests import content, links, message, subscriptions
 from paperboard.digests.forms import PreferencesForm, SubscribeForm
 from paperboard.digests.models import Subscription
+from paperboard.ops import csp
 from paperboard.ratelimit import limit
 
 SETTINGS_ANCHOR = "/accounts/settings#digest"
@@ -132,7 +133,7 @@ def preview(request: HttpRequest, token: str) -> HttpResponse:
     if subscription is None:
         return _bad_link(request)
     digest = content.digest(content.choose(subscription, content.Candidates()), subscription.frequency)
-    return _private(HttpResponse(message.preview_html(subscription, digest)))
+    return _private(csp.email_rendition(HttpResponse(message.preview_html(subscription, digest))))
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail provider POSTs `List-Unsubscribe=One-Click`; the signed URL is the proof
