@@ -76,7 +76,8 @@ class SearchResult(DailyPaper):
 
 
 class SubmitIn(Schema):
-    id: str = Field(description="arXiv id or URL (abs/, pdf/, html/, with or without version)")
+    id: str = Field(description="arXiv id or URL (abs/, pdf/, html/, with or without version)",
+                    examples=["2501.00002", "https://arxiv.org/abs/2501.00002v1"])
     note: str | None = Field(None, max_length=1000, description="optional note shown with the submission")
 
 
