@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from paperboard.api.api import api
+from paperboard.api.api import api, unknown_endpoint
 from paperboard.ingest.ids import ROUTE_PATTERN
 from paperboard.ops import metrics as ops_metrics
 from paperboard.ops import views as ops_views
@@ -28,5 +28,6 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", ops_metrics.metrics_view, name="metrics"),
     path("api/", api.urls),
+    re_path(r"^api/", unknown_endpoint),  # after the API's own routes: what they do not match is a JSON 404
     path("admin/", admin.site.urls),
 ]

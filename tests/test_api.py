@@ -120,8 +120,9 @@ def test_bad_parameters_are_400_json_with_a_reason(hub, query, reason):
     assert body["code"] == "invalid_parameter" and reason in body["error"]
 
 
-def test_all_papers_are_cursor_paged_with_a_link_header(hub):
+def test_all_papers_are_cursor_paged_with_a_link_header(hub, settings):
     _, url = hub
+    settings.BASE_URL = url  # the Link header is on the public base URL, here the live server's
     seen, next_url, pages = [], f"{url}/api/papers?limit=2", 0
     while next_url and pages < 10:
         r = get(next_url)

@@ -8,16 +8,22 @@ document the shapes in the OpenAPI schema at /api/openapi.json.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import math
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from paperboard import ratelimit
+from paperboard.absolute import absolute_url
 from paperboard.api import schemas, shapes
+from paperboard.api.schemas import documented
 from paperboard.community.errors import Refused
 from paperboard.ingest import ids
 from paperboard.papers import caching, periods, queries
@@ -28,6 +34,13 @@ api = NinjaAPI(
     description="Daily papers, shaped like the Hugging Face papers API. Reads are anonymous.",
     urls_namespace="api",
 )
+
+
+# Every write can answer these: a bad id or body, no valid token, an account that may not write, no such
+# paper, too many writes (with Retry-After).
+WRITE_ERRORS = (400, 401, 403, 404, 429)
+NEXT_LINK = {"description": '`<…/api/papers?cursor=…&limit=…>; rel="next"`, on PAPERBOARD_BASE_URL; absent on the '
+             "last page", "schema": {"type": "string"}}
 
 
 class ApiError(Exception):
@@ -61,6 +74,12 @@ def _http_error(request, exc: HttpError):
     return error_response(exc.status_code, "http_error", str(exc))
 
 
+@csrf_exempt  # as the API's own routes are: it answers the same JSON 404 to every method
+def unknown_endpoint(request: HttpRequest) -> HttpResponse:
+    """Any /api/ URL no operation matches (e.g. an id with a line break): a JSON 404 like every API error."""
+    return error_response(404, "not_found", "no such API endpoint; see /api/docs")
+
+
 def json_response(data, status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(data, separators=(",", ":")), status=status, content_type="application/json")
 
@@ -77,7 +96,7 @@ def _period(date: str | None, week: str | None, month: str | None) -> periods.Pe
         raise ApiError(400, "invalid_parameter", str(exc)) from None
 
 
-@api.get("/daily_papers", response=list[schemas.DailyPaper], summary="Papers on the daily feed")
+@api.get("/daily_papers", **documented({200: list[schemas.DailyPaper]}, 400), summary="Papers on the daily feed")
 def daily_papers(
     request: HttpRequest,
     p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
@@ -112,7 +131,8 @@ def _paper_or_404(paper_id: str):
     return paper
 
 
-@api.get("/papers", response=list[schemas.Paper], summary="All papers, cursor-paged")
+@api.get("/papers", **documented({200: list[schemas.Paper]}, 400, headers={"Link": NEXT_LINK}),
+         summary="All papers, cursor-paged")
 def list_papers(
     request: HttpRequest,
     cursor: str | None = Query(None, description="opaque cursor from the previous page's Link header"),
@@ -130,7 +150,7 @@ def list_papers(
         response = json_response([shapes.paper_json(x) for x in items])
         if len(items) == limit:
             token = base64.urlsafe_b64encode(str(items[-1].pk).encode()).decode().rstrip("=")
-            response["Link"] = f'<{request.build_absolute_uri("/api/papers")}?cursor={token}&limit={limit}>; rel="next"'
+            response["Link"] = f'<{absolute_url("/api/papers")}?cursor={token}&limit={limit}>; rel="next"'
         return response
 
     return caching.cached_response(request, build)
@@ -158,7 +178,16 @@ def _auth_error(request, exc):
 
 @api.exception_handler(Refused)
 def _refused(request, exc: Refused):
-    return error_response(exc.status, exc.code, exc.message)
+    response = error_response(exc.status, exc.code, exc.message)
+    if exc.status == 429:  # today's submission quota: it resets when the next feed day starts
+        response["Retry-After"] = str(_seconds_to_next_feed_day())
+    return response
+
+
+def _seconds_to_next_feed_day() -> int:
+    now = timezone.localtime()
+    tomorrow = timezone.make_aware(dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time.min))
+    return max(1, math.ceil((tomorrow - now).total_seconds()))
 
 
 @api.exception_handler(ratelimit.RateLimited)
@@ -174,7 +203,8 @@ def _writer(request, action: str):
     return request.auth
 
 
-@api.post("/papers/submit", auth=BearerToken(), response={201: schemas.DailyPaper}, summary="Submit a paper")
+@api.post("/papers/submit", auth=BearerToken(), **documented({201: schemas.DailyPaper}, *WRITE_ERRORS, 409, 422, 503),
+          summary="Submit a paper")
 def submit_paper(request: HttpRequest, body: schemas.SubmitIn):
     from paperboard.community import submissions
 
@@ -191,7 +221,8 @@ def _vote_state(paper, user) -> dict:
     return {"id": paper.arxiv_id, "upvotes": upvotes, "voted": Vote.objects.filter(paper=paper, user=user).exists()}
 
 
-@api.post("/papers/{path:paper_id}/upvote", auth=BearerToken(), response=schemas.VoteOut, summary="Upvote")
+@api.post("/papers/{path:paper_id}/upvote", auth=BearerToken(), **documented({200: schemas.VoteOut}, *WRITE_ERRORS),
+          summary="Upvote")
 def upvote(request: HttpRequest, paper_id: str):
     from paperboard.community import votes
 
@@ -201,7 +232,8 @@ def upvote(request: HttpRequest, paper_id: str):
     return json_response(_vote_state(paper, user))
 
 
-@api.delete("/papers/{path:paper_id}/upvote", auth=BearerToken(), response=schemas.VoteOut, summary="Take back")
+@api.delete("/papers/{path:paper_id}/upvote", auth=BearerToken(), **documented({200: schemas.VoteOut}, *WRITE_ERRORS),
+            summary="Take back")
 def take_back_upvote(request: HttpRequest, paper_id: str):
     from paperboard.community import votes
 
@@ -211,7 +243,8 @@ def take_back_upvote(request: HttpRequest, paper_id: str):
     return json_response(_vote_state(paper, user))
 
 
-@api.get("/papers/{path:paper_id}/comments", response=list[schemas.CommentOut], summary="Comments, oldest first")
+@api.get("/papers/{path:paper_id}/comments", **documented({200: list[schemas.CommentOut]}, 400, 404),
+         summary="Comments, oldest first")
 def list_comments(request: HttpRequest, paper_id: str):
     from paperboard.community import comments
 
@@ -219,7 +252,8 @@ def list_comments(request: HttpRequest, paper_id: str):
     return json_response([comments.comment_json(c) for c in comments.thread(paper)])
 
 
-@api.post("/papers/{path:paper_id}/comments", auth=BearerToken(), response={201: schemas.CommentOut}, summary="Comment")
+@api.post("/papers/{path:paper_id}/comments", auth=BearerToken(), **documented({201: schemas.CommentOut}, *WRITE_ERRORS),
+          summary="Comment")
 def post_comment(request: HttpRequest, paper_id: str, body: schemas.CommentIn):
     from paperboard.community import comments
     from paperboard.community.models import Comment
@@ -228,7 +262,7 @@ def post_comment(request: HttpRequest, paper_id: str, body: schemas.CommentIn):
     paper = _paper_or_404(paper_id)
     parent = None
     if body.parentId is not None:
-        parent = Comment.objects.filter(pk=body.parentId, paper=paper).first()
+        parent = Comment.objects.filter(pk=int(body.parentId), paper=paper).first()
         if parent is None:
             raise ApiError(404, "not_found", f"comment {body.parentId} not found on paper {paper.arxiv_id}")
     comment = comments.post(user, paper, body.body, parent=parent)
@@ -239,7 +273,8 @@ class SimilarPaper(schemas.Paper):
     similarity: float = Field(description="cosine similarity of the title-and-abstract embeddings")
 
 
-@api.get("/papers/{path:paper_id}/similar", response=list[SimilarPaper], summary="Papers similar to this one")
+@api.get("/papers/{path:paper_id}/similar", **documented({200: list[SimilarPaper]}, 400, 404),
+         summary="Papers similar to this one")
 def similar_papers(
     request: HttpRequest,
     paper_id: str,
@@ -257,7 +292,7 @@ def similar_papers(
     return caching.cached_response(request, build)
 
 
-@api.get("/papers/search", response=list[schemas.DailyPaper], summary="Search papers")
+@api.get("/papers/search", **documented({200: list[schemas.SearchResult]}, 400), summary="Search papers")
 def search_papers(
     request: HttpRequest,
     q: str = Query(..., min_length=1, max_length=500, description="words, \"phrases\", -exclusions, author:, cat:, after:, before:, year:, has:code (docs/search.md)"),
@@ -274,7 +309,7 @@ def search_papers(
 
 
 # Registered last: its {path:…} pattern would otherwise swallow /papers/{id}/comments and friends.
-@api.get("/papers/{path:paper_id}", response=schemas.Paper, summary="One paper by arXiv id")
+@api.get("/papers/{path:paper_id}", **documented({200: schemas.Paper}, 400, 404), summary="One paper by arXiv id")
 def paper_info(request: HttpRequest, paper_id: str):
     def build() -> HttpResponse:
         paper = _paper_or_404(paper_id)

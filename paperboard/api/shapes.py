@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-
+from paperboard.absolute import absolute_url
 from paperboard.papers.models import Paper, Submission
 
 
@@ -59,7 +58,7 @@ def paper_json(p: Paper, submission: Submission | None = None) -> dict:
         "githubStars": p.github_stars,
         "arxivUrl": p.abs_url,
         "pdfUrl": p.pdf_url,
-        "url": f"{settings.BASE_URL}{p.get_absolute_url()}",
+        "url": absolute_url(p.get_absolute_url()),
     }
     if submission is not None:
         data["submittedOnDailyAt"] = iso(submission.submitted_at)

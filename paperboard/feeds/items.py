@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Max
-from django.http import HttpRequest
 
+from paperboard.absolute import absolute_url
 from paperboard.feeds.sources import Selection
 from paperboard.feeds.text import clean
 from paperboard.papers.models import Paper, Vote
@@ -47,12 +47,12 @@ class Feed:
     items: tuple[Item, ...]
 
 
-def item(request: HttpRequest, paper: Paper) -> Item:
+def item(paper: Paper) -> Item:
     published = paper.published_at or paper.created
     return Item(
         id=paper.abs_url,
         title=clean(paper.title),
-        url=request.build_absolute_uri(paper.get_absolute_url()),
+        url=absolute_url(paper.get_absolute_url()),
         external_url=paper.abs_url,
         authors=tuple(clean(name) for name in paper.author_names),
         summary=clean(paper.abstract),
@@ -70,9 +70,9 @@ def latest_vote(papers: list[Paper]) -> dt.datetime | None:
     return Vote.objects.filter(paper_id__in=[p.pk for p in papers]).aggregate(t=Max("created"))["t"]
 
 
-def build(request: HttpRequest, selection: Selection, fmt: str) -> Feed:
-    """The feed of `selection` as served at this request's host in format `fmt`."""
-    items = tuple(item(request, p) for p in selection.papers)
+def build(selection: Selection, fmt: str) -> Feed:
+    """The feed of `selection` in format `fmt`; its links are on PAPERBOARD_BASE_URL, whatever host was asked."""
+    items = tuple(item(p) for p in selection.papers)
     changes = [
         *(i.updated for i in items),
         *(p.modified for p in selection.papers),
@@ -83,8 +83,8 @@ def build(request: HttpRequest, selection: Selection, fmt: str) -> Feed:
     return Feed(
         title=clean(f"{selection.link.title} · {SITE}"),
         description=clean(selection.description),
-        home_url=request.build_absolute_uri(selection.page),
-        self_url=request.build_absolute_uri(selection.link.url(fmt)),
+        home_url=absolute_url(selection.page),
+        self_url=absolute_url(selection.link.url(fmt)),
         updated=updated.replace(microsecond=0),  # HTTP dates have whole seconds: keep the feed's in step
         items=items,
     )

@@ -1,9 +1,10 @@
 """Feed views: a view's papers (sources) -> a feed (items) -> RSS, Atom or JSON Feed (render), with ETag,
 Last-Modified and 304 (conditional). Every route is in feeds/urls.py; docs/feeds.md lists them.
 
-Anonymous answers go through the response cache like the pages (keyed on the data version and, since
-a feed's links are absolute, on the host). Collection feeds are built each time, as their page is:
-saving a paper in a collection does not move the data version.
+Anonymous answers go through the response cache like the pages (keyed on the data version); a feed's
+absolute links come from PAPERBOARD_BASE_URL, never from the Host header, so one cached answer fits
+every reader. Collection feeds are built each time, as their page is: saving a paper in a collection
+does not move the data version.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ def serve(
             selection = select()
         except sources.BadFeed as exc:
             return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain; charset=utf-8")
-        feed = items.build(request, selection, fmt)
+        feed = items.build(selection, fmt)
         response = HttpResponse(render.render(feed, fmt), content_type=FORMATS[fmt].content_type)
         return conditional.stamp(response, feed)
 
     if cache and len(request.get_full_path()) <= MAX_CACHED_URL:
-        response = caching.cached_response(request, build, per_host=True)
+        response = caching.cached_response(request, build)
     else:
         response = build()
     return conditional.answer(request, response)

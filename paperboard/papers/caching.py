@@ -36,12 +36,11 @@ def _has_messages(request: HttpRequest) -> bool:
     return storage is not None and len(storage) > 0  # len() does not mark the messages as read
 
 
-def cached_response(
-    request: HttpRequest, build: Callable[[], HttpResponse], *, per_host: bool = False
-) -> HttpResponse:
+def cached_response(request: HttpRequest, build: Callable[[], HttpResponse]) -> HttpResponse:
     """Return the cached response for this URL at the current data version, or build and store it.
 
-    `per_host`: the body holds absolute URLs of the request's scheme and host (feeds), so key on them too."""
+    The key holds neither scheme nor host: every absolute URL in an answer (API `Link` and `url`, feeds)
+    comes from PAPERBOARD_BASE_URL (`paperboard.absolute`), so the Host header cannot change what is stored."""
     user = getattr(request, "user", None)
     if request.method != "GET" or (user is not None and user.is_authenticated) or _has_messages(request):
         return build()
@@ -50,8 +49,7 @@ def cached_response(
         return build()
     cache = caches["responses"]
     query = urlencode(sorted(request.GET.lists()), doseq=True)
-    origin = f"{request.scheme}://{request.get_host()}" if per_host else ""
-    key = f"resp:{freshness.data_version()}:{origin}{request.path}?{query}"
+    key = f"resp:{freshness.data_version()}:{request.path}?{query}"
     hit = cache.get(key)
     if hit is not None:
         status, content_type, body, headers = hit
