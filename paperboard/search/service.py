@@ -22,8 +22,9 @@ from django.http import HttpRequest
 
 from paperboard.api import shapes
 from paperboard.papers.models import Paper, PaperCategory
-from paperboard.search import foryou, hybrid, lexical, similar as similar_papers
+from paperboard.search import foryou, hybrid, lexical
 from paperboard.search import query as querylang
+from paperboard.search import similar as similar_papers
 from paperboard.search.query import Query
 
 PAGE_SIZE = 20

@@ -31,7 +31,6 @@ import re
 import secrets
 import struct
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from paperboard.search import embed, pgvector
+from paperboard.search.snapshot import file_lock
 
 logger = logging.getLogger("paperboard.search")
 
@@ -188,19 +188,6 @@ def _npy_header(rows: int, dim: int) -> bytes:
     text = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, dim)
     size = _HEADER_LEN - 10
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", size) + (text.ljust(size - 1) + "\n").encode("latin1")
-
-
-@contextmanager
-def _file_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
-        try:
-            import fcntl
-
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - not on Linux
-            pass
-        yield
 
 
 @dataclass
@@ -402,7 +389,7 @@ class InProcessIndex:
         m = self.read_manifest()
         if self._usable(m, state) and self._try_open(m):
             return
-        with _file_lock(self.dir / ".lock"):
+        with file_lock(self.dir / ".lock"):
             m = self.read_manifest()  # another process may have just written them
             if self._usable(m, state) and self._try_open(m):
                 return
@@ -429,7 +416,7 @@ class InProcessIndex:
     def persist(self) -> None:
         """Write the mapped rows and the delta as new files (the indexer calls this after a run)."""
         self.sync(compact=False)
-        with self._lock, _file_lock(self.dir / ".lock"):
+        with self._lock, file_lock(self.dir / ".lock"):
             if self._base is None or self._seen is None:
                 return
             m = self.read_manifest()

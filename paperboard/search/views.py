@@ -24,8 +24,8 @@ from django.views.decorators.http import require_GET
 from paperboard.api import shapes
 from paperboard.papers import caching, periods, queries
 from paperboard.papers.models import Paper, PaperCategory
-from paperboard.search import service
 from paperboard.search import query as querylang
+from paperboard.search import service
 
 log = logging.getLogger(__name__)
 
