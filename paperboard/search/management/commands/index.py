@@ -12,7 +12,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from paperboard.search import indexing
+from paperboard.search import indexing, semantic
+from paperboard.search.semantic import offline
 
 WIDTH = 28
 
@@ -128,8 +129,6 @@ class Command(BaseCommand):
 
     def offline(self, opts) -> None:
         """--export-texts / --import-vectors: the semantic index computed on another machine."""
-        from paperboard.search import offline, semantic
-
         started = time.monotonic()
         if opts["export_texts"]:
             count = offline.export_texts(opts["export_texts"], pending_only=not opts["all"])
