@@ -17,7 +17,6 @@ ids that are no longer visible papers, so they are never shown."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -32,6 +31,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from paperboard.search import snapshot
 from paperboard.search.semantic import embed
 from paperboard.search.semantic.store import DIM, TABLE, State, from_bytes, read_state
 from paperboard.search.snapshot import file_lock
@@ -140,18 +140,8 @@ class InProcessIndex:
 
     # -- files
 
-    @property
-    def manifest_path(self) -> Path:
-        return self.dir / "manifest.json"
-
     def read_manifest(self) -> dict | None:
-        try:
-            m = json.loads(self.manifest_path.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        if m.get("format") != FORMAT or m.get("model") != self.model or m.get("dim") != DIM:
-            return None
-        return m
+        return snapshot.read_manifest(self.dir, format=FORMAT, model=self.model, dim=DIM)
 
     def _open(self, m: dict) -> None:
         ids = np.load(self.dir / m["ids"])
@@ -194,12 +184,8 @@ class InProcessIndex:
             "count": int(len(ids)), "matrix": matrix_name, "ids": ids_name, "codes": codes_name,
             "written": timezone.now().isoformat(),
         }
-        tmp = self.dir / f".manifest-{token}.json"
-        tmp.write_text(json.dumps(m, indent=1))
-        os.replace(tmp, self.manifest_path)
-        for old in [*self.dir.glob("matrix-*.npy"), *self.dir.glob("ids-*.npy"), *self.dir.glob("codes-*.npy")]:
-            if old.name not in (matrix_name, ids_name, codes_name):
-                old.unlink(missing_ok=True)  # processes that mapped it keep their copy until they reopen
+        snapshot.publish(self.dir, m, token, patterns=["matrix-*.npy", "ids-*.npy", "codes-*.npy"],
+                         keep=[matrix_name, ids_name, codes_name])
         return m
 
     def _rebuild_files(self, state: State) -> dict:
@@ -394,10 +380,7 @@ class InProcessIndex:
         return [(int(ids[i]), float(scores[i])) for i in order]
 
 
-_indexes: dict[tuple, InProcessIndex] = {}
-
-
-_registry_lock = threading.Lock()
+_indexes = snapshot.Registry()
 
 
 def index_dir(model: str) -> Path:
@@ -409,13 +392,9 @@ def in_process_index(model: str | None = None, using: str = "default") -> InProc
     model = model or embed.model_key()
     directory = index_dir(model)
     key = (str(directory), model, using, str(connections[using].settings_dict.get("NAME")))
-    with _registry_lock:
-        if key not in _indexes:
-            _indexes[key] = InProcessIndex(directory, model, using)
-        return _indexes[key]
+    return _indexes.get(key, lambda: InProcessIndex(directory, model, using))
 
 
 def forget_loaded_indexes() -> None:
     """Drop this process's open indexes (tests: behave like a freshly started process)."""
-    with _registry_lock:
-        _indexes.clear()
+    _indexes.clear()

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from django.db import connection
 
+from paperboard.search import snapshot
 from paperboard.search.lexical.postings import builder
 from paperboard.search.lexical.postings.builder import tokenise_papers, whole_weights
 from paperboard.search.lexical.postings.format import (
@@ -357,25 +358,18 @@ class Postings:
                       len_ids[lby], len_values[lby])
 
 
-_registry: dict[tuple, Postings] = {}
-
-
-_registry_lock = threading.Lock()
+_registry = snapshot.Registry()
 
 
 def postings() -> Postings:
     """This process's Postings for the default database (one per data dir and database)."""
-    key = (str(directory()), str(connection.settings_dict.get("NAME")))
-    with _registry_lock:
-        if key not in _registry:
-            _registry[key] = Postings(directory())
-        return _registry[key]
+    folder = directory()
+    return _registry.get((str(folder), str(connection.settings_dict.get("NAME"))), lambda: Postings(folder))
 
 
 def forget() -> None:
     """Drop this process's postings (tests: behave like a fresh process)."""
-    with _registry_lock:
-        _registry.clear()
+    _registry.clear()
 
 
 _pins = threading.local()

@@ -4,10 +4,8 @@ step, and the arrays (`Base`) as they are saved to and loaded from memory-mapped
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 import secrets
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from paperboard.search import snapshot
 from paperboard.search.snapshot import file_lock
 
 log = logging.getLogger(__name__)
@@ -168,12 +167,7 @@ def directory() -> Path:
 
 
 def read_manifest(folder: Path | None = None) -> dict | None:
-    folder = folder or directory()
-    try:
-        m = json.loads((folder / "manifest.json").read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return m if m.get("format") == FORMAT else None
+    return snapshot.read_manifest(folder or directory(), format=FORMAT)
 
 
 def save(base: Base, folder: Path | None = None) -> dict:
@@ -193,12 +187,7 @@ def save(base: Base, folder: Path | None = None) -> dict:
             "occurrences": len(base.codes), "papers": int(np.count_nonzero(base.dlen)),
             "written": timezone.now().isoformat(),
         }
-        tmp = folder / f".manifest-{name}.json"
-        tmp.write_text(json.dumps(m, indent=1))
-        tmp.replace(folder / "manifest.json")
-        for old in folder.glob("postings-*"):
-            if old.name != name:
-                shutil.rmtree(old, ignore_errors=True)  # processes that mapped them keep their copy
+        snapshot.publish(folder, m, name, patterns=["postings-*"], keep=[name])
     base.path = target
     with transaction.atomic(), connection.cursor() as cur:
         # Processes holding older postings find the gap in the log and map these (Postings._catch_up).
