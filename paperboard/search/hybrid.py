@@ -52,7 +52,9 @@ def start_query_vector(text: str, depth: int = CANDIDATES) -> Future | None:
     if not text.strip():
         return None
     try:
-        from paperboard.search import semantic
+        from paperboard.search import (
+            semantic,  # torch / sentence-transformers behind it may be missing or broken
+        )
 
         if not semantic.ready():
             return None
@@ -67,7 +69,9 @@ def semantic_search(text: str, limit: int, vector: Future | None = None) -> list
     if not text.strip() or limit <= 0:
         return []
     try:
-        from paperboard.search import semantic
+        from paperboard.search import (
+            semantic,  # torch / sentence-transformers behind it may be missing or broken
+        )
     except Exception as exc:  # noqa: BLE001 - ImportError or an optional dependency failing to load
         log.debug("semantic search unavailable: %s", exc)
         return []

@@ -22,6 +22,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from paperboard.api import shapes
+from paperboard.community import submissions, votes
+from paperboard.community.errors import Refused
 from paperboard.papers import caching, periods, queries
 from paperboard.papers.models import Paper, PaperCategory
 from paperboard.search import query as querylang
@@ -45,9 +47,6 @@ def _id_paste(request: HttpRequest, arxiv_id: str, as_json: bool) -> HttpRespons
     paper = Paper.objects.filter(arxiv_id=arxiv_id).only("pk", "hidden").first()
     reason = ""
     if paper is None and getattr(settings, "PAPERBOARD_SEARCH_FETCH_UNKNOWN", False):
-        from paperboard.community import submissions
-        from paperboard.community.errors import Refused
-
         try:
             paper = submissions.fetch_from_arxiv(arxiv_id)
         except Refused as exc:
@@ -94,8 +93,6 @@ def search_page(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
                     "results": [service.result_json(p) for p in papers],
                 }
             )
-        from paperboard.community import votes
-
         return render(
             request,
             "search/results.html",
@@ -194,8 +191,6 @@ def category_page(request: HttpRequest, code: str, fmt: str | None = None) -> Ht
                     "related": related,
                 }
             )
-        from paperboard.community import votes
-
         return render(
             request,
             "search/category.html",

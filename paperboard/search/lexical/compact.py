@@ -20,7 +20,7 @@ from paperboard.search.query import Query
 
 
 def relaxed_postings(q: Query, words: list[str], depth: int, seen: set[int]) -> list[tuple] | None:
-    """The relaxed search ranked from the compact postings (see postings.py): the papers and scores of
+    """The relaxed search ranked from the compact postings (see postings/): the papers and scores of
     FTS5's `-bm25()` for `fts_match(q, any_words=words)`, the best `depth` of those not in `seen`. None
     when the postings cannot answer, and for queries with filters (FTS5 joins those)."""
     if not _postings_can(q):

@@ -13,6 +13,7 @@ import numpy as np
 from django.db import connections, transaction
 from django.utils import timezone
 
+from paperboard.search.models import Embedding, SemanticState
 from paperboard.search.semantic import embed, pgvector
 
 logger = logging.getLogger("paperboard.search")
@@ -89,8 +90,6 @@ def write(rows: list[Row], model: str | None = None, using: str = "default") -> 
     now = conn.ops.adapt_datetimefield_value(timezone.now())
     ids = [r.paper_id for r in rows]
     with transaction.atomic(using=using):
-        from paperboard.search.models import SemanticState
-
         SemanticState.objects.using(using).get_or_create(model=model, defaults={"epoch": secrets.token_hex(8)})
         state = SemanticState.objects.using(using).select_for_update().get(model=model)
         seq = state.max_seq + 1
@@ -125,8 +124,6 @@ def touch(pairs: list[tuple[int, str]], using: str = "default") -> None:
 
 def delete_all(model: str | None = None, using: str = "default") -> None:
     """Drop every embedding (of `model`, or all of them) and the version rows: the next run starts over."""
-    from paperboard.search.models import Embedding, SemanticState
-
     with transaction.atomic(using=using):
         qs = Embedding.objects.using(using)
         states = SemanticState.objects.using(using)

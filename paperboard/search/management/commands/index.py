@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from paperboard.search import indexing, semantic
@@ -140,8 +141,6 @@ class Command(BaseCommand):
         show = sys.stderr.isatty() and not opts["no_progress"] and opts["verbosity"] > 0
         totals = offline.ImportReport()
         for path in opts["import_vectors"]:
-            import numpy as np
-
             try:
                 with np.load(path, allow_pickle=False) as data:
                     count = len(data["ids"])
