@@ -22,10 +22,10 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _top_level_imports(path: Path, modules: dict[str, Path]) -> set[str]:
-    """The search modules `path` imports when it is imported (module level only)."""
+def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The search modules `path` imports, at the top or inside a function."""
     found = set()
-    for node in ast.parse(path.read_text()).body:
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 full = f"{node.module}.{alias.name}"
@@ -42,7 +42,7 @@ def test_no_search_module_is_over_500_lines():
 
 def test_search_modules_import_each_other_without_a_cycle():
     modules = _modules()
-    graph = {name: _top_level_imports(path, modules) for name, path in modules.items()}
+    graph = {name: _imports(path, modules) for name, path in modules.items()}
     # A package's __init__ re-exporting its own submodules is not a cycle through them.
     for name in graph:
         graph[name] = {m for m in graph[name] if not m.startswith(name + ".")}
@@ -74,8 +74,18 @@ def _search_imports_outside() -> list[tuple[str, str, str]]:
     return out
 
 
-def test_code_outside_search_imports_no_private_name_of_it():
-    assert [i for i in _search_imports_outside() if i[2].startswith("_") or "._" in i[1]] == []
+def test_code_outside_search_uses_no_private_name_of_it():
+    private = [i for i in _search_imports_outside() if i[2].startswith("_") or "._" in i[1]]
+    for path in ROOT.rglob("*.py"):
+        if SEARCH in path.parents:
+            continue
+        tree = ast.parse(path.read_text())
+        aliases = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   and (node.module or "").startswith("paperboard.search") for a in node.names}
+        private += [(str(path.relative_to(ROOT)), node.value.id, node.attr) for node in ast.walk(tree)
+                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases and node.attr.startswith("_")]
+    assert private == []
 
 
 @pytest.mark.parametrize("folder", ["api", "feeds"])
