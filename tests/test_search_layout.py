@@ -44,8 +44,7 @@ def test_search_modules_import_each_other_without_a_cycle():
     modules = _modules()
     graph = {name: _imports(path, modules) for name, path in modules.items()}
     # A package's __init__ re-exporting its own submodules is not a cycle through them.
-    for name in graph:
-        graph[name] = {m for m in graph[name] if not m.startswith(name + ".")}
+    graph = {name: {m for m in deps if not m.startswith(name + ".")} for name, deps in graph.items()}
     state: dict[str, int] = {}
 
     def visit(name: str, trail: list[str]) -> None:
