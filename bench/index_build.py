@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -35,9 +34,9 @@ CHILD = r"""
 import json, os, resource, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperboard.settings")
 import django; django.setup()
-from paperboard.search import vectors
+from paperboard.search.semantic import inprocess, store
 t = time.perf_counter()
-index = vectors.in_process_index()
+index = inprocess.in_process_index()
 index.sync()
 print(json.dumps({"seconds": time.perf_counter() - t, "count": len(index),
                   "codes": index._base.codes is not None,
@@ -50,7 +49,7 @@ import numpy as np
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperboard.settings")
 import django; django.setup()
 from django.db import connection
-from paperboard.search import embed, vectors
+from paperboard.search.semantic import embed, store
 n = int(sys.argv[1])
 with connection.cursor() as cur:
     cur.execute("SELECT id, title, abstract FROM papers_paper ORDER BY random() LIMIT %s", [n])
@@ -59,7 +58,7 @@ texts = [embed.paper_text(t, a) for _, t, a in rows]
 t = time.perf_counter(); embed.get_model(); load = time.perf_counter() - t
 embed.encode(texts[:8])
 t = time.perf_counter(); vecs = embed.encode(texts, batch_size=64); secs = time.perf_counter() - t
-stored = vectors.load([r[0] for r in rows])
+stored = store.load([r[0] for r in rows])
 cos = [float(v @ stored[r[0]]) for r, v in zip(rows, vecs) if r[0] in stored]
 print(json.dumps({"papers": n, "seconds": secs, "papers_per_s": n / secs, "model_load_s": load,
                   "cos_mean": float(np.mean(cos)), "cos_min": float(np.min(cos)), "cos_p1": float(np.percentile(cos, 1)),

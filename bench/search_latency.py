@@ -132,9 +132,10 @@ def vector_recall(data_dir: Path, queries: list[dict]) -> dict:
     django.setup()
     import numpy as np
 
-    from paperboard.search import semantic, vectors
+    from paperboard.search import semantic
+    from paperboard.search.semantic import inprocess
 
-    index = vectors.in_process_index()
+    index = inprocess.in_process_index()
     index.sync()
     base = index._base
     if base is None or base.codes is None:
@@ -151,7 +152,7 @@ def vector_recall(data_dir: Path, queries: list[dict]) -> dict:
         t_approx.append((time.perf_counter() - t) * 1000)
         r10.append(len(set(got[:10]) & set(exact[:10].tolist())) / 10)
         r100.append(len(set(got) & set(exact.tolist())) / 100)
-    return {"approximate": True, "count": int(len(base.ids)), "rerank": vectors.RERANK,
+    return {"approximate": True, "count": int(len(base.ids)), "rerank": inprocess.RERANK,
             "recall_at_10": round(float(np.mean(r10)), 4), "recall_at_100": round(float(np.mean(r100)), 4),
             "approx_ms_p50": round(statistics.median(t_approx), 2), "exact_ms_p50": round(statistics.median(t_exact), 2),
             "note": "exact = full float32 matrix product and sort (matrix already in memory)"}

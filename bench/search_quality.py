@@ -299,7 +299,7 @@ def data_facts(runner: Runner, queries: list[dict]) -> dict:
             pending[name] = f"unknown ({type(exc).__name__}: {exc})"
     facts["index_pending"] = pending
     try:
-        from paperboard.search import embed
+        from paperboard.search.semantic import embed
 
         facts["embedding_model"] = embed.model_key()
     except Exception:  # noqa: BLE001

@@ -114,9 +114,9 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def vectors_in_tmp(settings, tmp_path):
     """The test gets its own vector index files and starts like a fresh process (semantic search tests)."""
-    from paperboard.search import vectors
+    from paperboard.search.semantic import inprocess
 
     settings.DATA_DIR = tmp_path
-    vectors.forget_loaded_indexes()
+    inprocess.forget_loaded_indexes()
     yield
-    vectors.forget_loaded_indexes()
+    inprocess.forget_loaded_indexes()

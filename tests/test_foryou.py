@@ -155,8 +155,8 @@ def test_deleting_an_account_deletes_its_interests(reader):
 
 
 def test_a_liked_paper_without_a_vector_is_embedded_on_the_fly(client, reader):
-    from paperboard.search import embed
     from paperboard.search.models import Embedding
+    from paperboard.search.semantic import embed
     from tests.test_search_semantic import CORPUS, add_paper
 
     papers = {aid: add_paper(aid, *text) for aid, text in CORPUS.items()}

@@ -10,8 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from paperboard.papers.models import Paper
-from paperboard.search import embed, offline, semantic, vectors
-from paperboard.search.offline_format import (
+from paperboard.search import semantic
+from paperboard.search.semantic import embed, offline, store
+from paperboard.search.semantic.offline_format import (
     WORD_MARGIN,
     check_of,
     cut,
@@ -55,7 +56,7 @@ def test_exported_texts_embedded_by_the_tool_and_imported_equal_what_the_indexer
     message = run("--import-vectors", str(out))
     assert "imported 5 vectors" in message
     assert semantic.SemanticIndexer().pending() == 0
-    stored = vectors.load([p.pk for p in corpus.values()])
+    stored = store.load([p.pk for p in corpus.values()])
     for paper in corpus.values():
         local = embed.encode_one(embed.paper_text(paper.title, paper.abstract))
         assert float(stored[paper.pk] @ local) > 0.999
@@ -83,7 +84,7 @@ def test_a_paper_whose_text_changed_after_the_export_is_skipped_and_stays_pendin
     Paper.objects.filter(pk=changed.pk).update(abstract="An entirely new abstract.", content_hash="new")
     message = run("--import-vectors", str(tmp_path / "v.npz"))
     assert "imported 4 vectors" in message and "1 skipped because the paper's text changed" in message
-    assert changed.pk not in vectors.load([changed.pk])
+    assert changed.pk not in store.load([changed.pk])
     assert semantic.SemanticIndexer().pending() == 1
 
 
@@ -92,9 +93,9 @@ def test_importing_the_same_file_twice_stores_nothing_new(corpus, tmp_path):
     run("--export-texts", str(texts))
     fake_vectors_file(tmp_path / "v.npz", texts)
     run("--import-vectors", str(tmp_path / "v.npz"))
-    seq = vectors.read_state().max_seq
+    seq = store.read_state().max_seq
     assert "imported 0 vectors" in run("--import-vectors", str(tmp_path / "v.npz"))
-    assert vectors.read_state().max_seq == seq
+    assert store.read_state().max_seq == seq
 
 
 def test_vectors_of_another_truncation_are_refused(corpus, tmp_path):
@@ -103,7 +104,7 @@ def test_vectors_of_another_truncation_are_refused(corpus, tmp_path):
     fake_vectors_file(tmp_path / "v.npz", texts, max_tokens=128)
     with pytest.raises(CommandError, match="all-MiniLM-L6-v2/128"):
         run("--import-vectors", str(tmp_path / "v.npz"))
-    assert not vectors.has_embeddings()
+    assert not store.has_embeddings()
 
 
 def test_a_file_that_is_not_a_vectors_file_is_a_clear_error(corpus, tmp_path):

@@ -90,9 +90,9 @@ def test_filters_sort_and_pagination(client, library, monkeypatch):
     assert result_ids(html) == ["2501.00003"]
     html = client.get("/papers/search", {"q": "attention", "sort": "newest"}).content.decode()
     assert result_ids(html) == ["2501.00001", "2501.00002", "2501.00004"]
-    from paperboard.search import views
+    from paperboard.search import service
 
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
     clear_caches()  # the page above is cached
     html = client.get("/papers/search", {"q": "attention", "sort": "newest"}).content.decode()
     assert result_ids(html) == ["2501.00001", "2501.00002"]

@@ -11,7 +11,9 @@ from django.db import connection
 from paperboard.ingest import store
 from paperboard.ingest.records import PaperRecord
 from paperboard.papers.models import Paper
-from paperboard.search import lexical, postings
+from paperboard.search import lexical
+from paperboard.search.lexical import common, compact, postings, relaxed
+from paperboard.search.lexical.postings import builder, delta
 from paperboard.search.query import parse
 
 pytestmark = pytest.mark.django_db
@@ -84,8 +86,8 @@ QUERIES = [
 def test_scores_are_fts5s_bm25_to_the_last_bit(corpus, text):
     q = parse(text)
     words = lexical.content_words(q)
-    phrases, excluded = lexical._phrases_and_exclusions(q)
-    strict = postings.strict_scores(words, phrases, excluded, lexical.MATCH_DEPTH)
+    phrases, excluded = compact._phrases_and_exclusions(q)
+    strict = postings.strict_scores(words, phrases, excluded, common.MATCH_DEPTH)
     assert strict is not None
     assert as_dict(strict) == fts5(lexical.fts_match(q))  # same papers, same floats (==, not approx)
     relaxed = postings.relaxed_scores(words, phrases, excluded)
@@ -98,7 +100,7 @@ def ranked(text, limit=20, **kwargs):
 
 
 def without_postings(monkeypatch):
-    monkeypatch.setattr(postings, "current", lambda: None)
+    monkeypatch.setattr(delta, "current", lambda: None)
 
 
 @pytest.mark.parametrize("text", QUERIES + ["few-shot fine-tuning speech molecules", "learning"])
@@ -112,7 +114,7 @@ def test_searches_answer_what_fts5_answers(corpus, monkeypatch, text):
 
 def test_word_counts_come_from_the_postings(corpus, monkeypatch):
     counts = lexical.doc_counts(["few-shot", "learning", "networks", "zzz", "state-of-the-art"])
-    monkeypatch.setattr(lexical, "_count_now", lambda *a: pytest.fail("asked FTS5 to count"))
+    monkeypatch.setattr(relaxed, "_count_now", lambda *a: pytest.fail("asked FTS5 to count"))
     assert counts == {"few-shot": 2, "learning": 3, "networks": 1, "zzz": 0, "state-of-the-art": 1}
     assert postings.tokens(["Networks", "fine-tuning", "Schrödinger"]) == {
         "Networks": ("network",), "fine-tuning": ("fine", "tune"), "Schrödinger": ("schroding",)}
@@ -133,7 +135,7 @@ def test_hidden_papers_never_appear_and_ties_go_to_upvotes_then_recency(corpus, 
 
 def files_only(monkeypatch):
     """Behave like a large index: postings come from files that `paperboard index` writes."""
-    monkeypatch.setattr(postings, "LAZY_BUILD_LIMIT", 0)
+    monkeypatch.setattr(builder, "LAZY_BUILD_LIMIT", 0)
 
 
 def test_paperboard_index_writes_the_files_and_a_new_process_maps_them(corpus, monkeypatch, tmp_path):
@@ -174,11 +176,11 @@ def test_new_edited_deleted_and_hidden_papers_count_at_once(corpus, monkeypatch)
 def test_too_many_changed_papers_hand_the_search_back_to_fts5(corpus, monkeypatch):
     files_only(monkeypatch)
     lexical.LexicalIndexer().run()
-    monkeypatch.setattr(postings, "DIRTY_LIMIT", 1)
+    monkeypatch.setattr(delta, "DIRTY_LIMIT", 1)
     add(record("2503.00001", "Quasars", "a"), record("2503.00002", "Quasars again", "b"))
     assert postings.current() is None
     assert [Paper.objects.get(pk=pid).arxiv_id for pid, _ in ranked("quasars")] == ["2503.00001", "2503.00002"]
-    monkeypatch.setattr(postings, "REBUILD_AT", 1)
+    monkeypatch.setattr(builder, "REBUILD_AT", 1)
     assert lexical.LexicalIndexer().pending() == 2  # `paperboard index` will write new files
     lexical.LexicalIndexer().run()
     assert postings.current() is not None
@@ -202,7 +204,7 @@ def test_a_small_index_builds_its_postings_in_memory_and_prunes_its_log(corpus, 
     view = postings.current()
     assert view is not None and view.base.path is None and postings.read_manifest() is None
     assert lexical.LexicalIndexer().pending() == 0  # no files needed
-    monkeypatch.setattr(postings, "LOG_KEEP", 0)
+    monkeypatch.setattr(builder, "LOG_KEEP", 0)
     lexical.LexicalIndexer().run()
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM search_lexicallog")
@@ -224,14 +226,14 @@ def test_rebuilding_the_index_starts_a_new_epoch(corpus, monkeypatch):
 
 
 def test_weights_that_are_not_whole_numbers_leave_ranking_to_fts5(corpus, monkeypatch):
-    monkeypatch.setattr(lexical, "WEIGHTS", (10.5, 4.0, 1.0))
+    monkeypatch.setattr(common, "WEIGHTS", (10.5, 4.0, 1.0))
     assert postings.build() is None and postings.current() is None
     assert ranked("few-shot learning")[0][1] == pytest.approx(fts5('"few-shot" AND "learning"')[
         Paper.objects.get(arxiv_id="2501.00001").pk])
 
 
 def test_a_heartbeat_that_fails_is_raised_once_the_files_are_written(corpus, monkeypatch):
-    monkeypatch.setattr(postings._Ticker, "TICK_SECONDS", 0.0)
+    monkeypatch.setattr(builder._Ticker, "TICK_SECONDS", 0.0)
 
     def tick():
         raise TimeoutError("out of time")

@@ -16,9 +16,11 @@ import pytest
 from paperboard.ingest import store
 from paperboard.ingest.records import PaperRecord
 from paperboard.papers.models import Paper
-from paperboard.search import embed, semantic, vectors
+from paperboard.search import semantic
 from paperboard.search.hits import Hit
 from paperboard.search.models import Embedding, SemanticState
+from paperboard.search.semantic import embed, inprocess
+from paperboard.search.semantic import store as vector_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("vectors_in_tmp")]
 
@@ -73,7 +75,7 @@ def unit(*components) -> np.ndarray:
 
 def put_vectors(pairs) -> int:
     """Store hand-made vectors for papers: [(paper, vector)]. Returns the batch's seq."""
-    return vectors.write([vectors.Row(p.pk, p.content_hash, f"t{p.pk}", v) for p, v in pairs])
+    return vector_store.write([vector_store.Row(p.pk, p.content_hash, f"t{p.pk}", v) for p, v in pairs])
 
 
 
@@ -160,7 +162,7 @@ def test_a_deleted_paper_leaves_the_results_even_while_the_index_files_still_hol
     a, b = corpus["2501.10001"], corpus["2501.10002"]
     put_vectors([(a, unit((0, 1))), (b, unit((0, 1), (1, 0.5)))])
     assert [h.paper_id for h in semantic.search_vector(unit((0, 1)), 2)] == [a.pk, b.pk]
-    vectors.in_process_index().persist()
+    inprocess.in_process_index().persist()
     a.delete()
     assert not Embedding.objects.filter(paper_id=a.pk).exists()  # the ORM cascade took the row
     assert [h.paper_id for h in semantic.search_vector(unit((0, 1)), 2)] == [b.pk]
@@ -223,12 +225,12 @@ def test_a_paper_whose_abstract_changed_is_embedded_again(corpus):
     after = Embedding.objects.get(paper_id=paper.pk)
     assert after.seq > before.seq and after.text_hash != before.text_hash
     assert after.paper_hash == Paper.objects.get(pk=paper.pk).content_hash
-    old, new = vectors.from_bytes(before.vector), vectors.from_bytes(after.vector)
+    old, new = vector_store.from_bytes(before.vector), vector_store.from_bytes(after.vector)
     assert float(old @ new) < 0.9
     # The index serves the new vector at once (the process that wrote it, and a fresh one).
     query = embed.encode_one("robot hands that grasp things")
     assert corpus["2501.10002"].pk in [h.paper_id for h in semantic.search_vector(query, 2)]
-    vectors.forget_loaded_indexes()
+    inprocess.forget_loaded_indexes()
     assert corpus["2501.10002"].pk in [h.paper_id for h in semantic.search_vector(query, 2)]
 
 
@@ -255,7 +257,7 @@ def test_changing_the_truncation_makes_every_embedding_stale(corpus, settings):
     settings.PAPERBOARD_SEMANTIC_MAX_TOKENS = 128
     assert embed.model_key() == "all-MiniLM-L6-v2/128"
     assert indexer.pending() == 5
-    assert not vectors.has_embeddings()  # nothing of the 128-token model yet: search answers []
+    assert not vector_store.has_embeddings()  # nothing of the 128-token model yet: search answers []
 
 
 def test_rebuild_drops_every_embedding(corpus):
@@ -272,7 +274,7 @@ def test_rebuild_drops_every_embedding(corpus):
 def test_the_index_is_persisted_and_a_new_process_maps_it_without_reading_the_table(corpus, tmp_path):
     a, b, c, *_ = corpus.values()
     put_vectors([(a, unit((0, 1))), (b, unit((1, 1))), (c, unit((0, 1), (1, 1)))])
-    index = vectors.in_process_index()
+    index = inprocess.in_process_index()
     assert index.nearest(unit((0, 1)), 2)[0][0] == a.pk
     assert index.events["rebuilt"] == 1
     folder = tmp_path / "vectors" / "all-MiniLM-L6-v2-256"
@@ -282,8 +284,8 @@ def test_the_index_is_persisted_and_a_new_process_maps_it_without_reading_the_ta
     ids = np.load(folder / manifest["ids"])
     assert matrix.shape == (3, 384) and list(ids) == sorted([a.pk, b.pk, c.pk])
 
-    vectors.forget_loaded_indexes()  # a new process
-    fresh = vectors.in_process_index()
+    inprocess.forget_loaded_indexes()  # a new process
+    fresh = inprocess.in_process_index()
     assert fresh.nearest(unit((1, 1)), 1)[0][0] == b.pk
     assert fresh.events == {"opened": 1, "rebuilt": 0, "delta_rows": 0, "persisted": 0}
     assert isinstance(fresh._base.matrix, np.memmap)
@@ -292,7 +294,7 @@ def test_the_index_is_persisted_and_a_new_process_maps_it_without_reading_the_ta
 def test_rows_written_after_the_files_come_in_as_a_delta_and_persist_writes_them(corpus, tmp_path):
     a, b, c, d, _ = corpus.values()
     put_vectors([(a, unit((0, 1))), (b, unit((1, 1)))])
-    index = vectors.in_process_index()
+    index = inprocess.in_process_index()
     assert len(index) == 2
     put_vectors([(c, unit((2, 1)))])  # a new paper
     put_vectors([(a, unit((3, 1)))])  # a changed one
@@ -303,8 +305,8 @@ def test_rows_written_after_the_files_come_in_as_a_delta_and_persist_writes_them
     index.persist()
     manifest = json.loads((tmp_path / "vectors" / "all-MiniLM-L6-v2-256" / "manifest.json").read_text())
     assert manifest["count"] == 3 and manifest["max_seq"] == SemanticState.objects.get().max_seq
-    vectors.forget_loaded_indexes()
-    fresh = vectors.in_process_index()
+    inprocess.forget_loaded_indexes()
+    fresh = inprocess.in_process_index()
     assert fresh.nearest(unit((3, 1)), 1)[0][0] == a.pk and fresh.events["rebuilt"] == 0
     put_vectors([(d, unit((4, 1)))])
     assert fresh.nearest(unit((4, 1)), 1)[0][0] == d.pk and fresh.events["delta_rows"] == 1
@@ -313,12 +315,12 @@ def test_rows_written_after_the_files_come_in_as_a_delta_and_persist_writes_them
 def test_files_of_another_table_history_are_not_trusted(corpus, tmp_path):
     a, b, *_ = corpus.values()
     put_vectors([(a, unit((0, 1))), (b, unit((1, 1)))])
-    vectors.in_process_index().persist()
+    inprocess.in_process_index().persist()
     # Same row count, same seq, but the table was rebuilt (or this is another database): new epoch.
-    vectors.delete_all()
+    vector_store.delete_all()
     put_vectors([(a, unit((1, 1))), (b, unit((0, 1)))])
-    vectors.forget_loaded_indexes()
-    index = vectors.in_process_index()
+    inprocess.forget_loaded_indexes()
+    index = inprocess.in_process_index()
     assert index.nearest(unit((0, 1)), 1)[0][0] == b.pk
     assert index.events["rebuilt"] == 1
 
@@ -326,25 +328,25 @@ def test_files_of_another_table_history_are_not_trusted(corpus, tmp_path):
 def test_missing_or_damaged_files_are_rebuilt_from_the_table(corpus, tmp_path):
     a, b, *_ = corpus.values()
     put_vectors([(a, unit((0, 1))), (b, unit((1, 1)))])
-    vectors.in_process_index().persist()
+    inprocess.in_process_index().persist()
     folder = tmp_path / "vectors" / "all-MiniLM-L6-v2-256"
     manifest = json.loads((folder / "manifest.json").read_text())
     (folder / manifest["matrix"]).unlink()
-    vectors.forget_loaded_indexes()
-    index = vectors.in_process_index()
+    inprocess.forget_loaded_indexes()
+    index = inprocess.in_process_index()
     assert index.nearest(unit((1, 1)), 1)[0][0] == b.pk and index.events["rebuilt"] == 1
     manifest = json.loads((folder / "manifest.json").read_text())
     (folder / manifest["ids"]).write_bytes(b"not a numpy file")
-    vectors.forget_loaded_indexes()
-    index = vectors.in_process_index()
+    inprocess.forget_loaded_indexes()
+    index = inprocess.in_process_index()
     assert index.nearest(unit((0, 1)), 1)[0][0] == a.pk and index.events["rebuilt"] == 1
 
 
 def test_a_large_delta_is_written_to_new_files(corpus, monkeypatch):
-    monkeypatch.setattr(vectors, "DELTA_LIMIT", 2)
+    monkeypatch.setattr(inprocess, "DELTA_LIMIT", 2)
     papers = list(corpus.values())
     put_vectors([(papers[0], unit((0, 1)))])
-    index = vectors.in_process_index()
+    index = inprocess.in_process_index()
     assert len(index) == 1
     put_vectors([(p, unit((i + 1, 1))) for i, p in enumerate(papers[1:])])
     assert index.nearest(unit((4, 1)), 1)[0][0] == papers[4].pk
@@ -357,31 +359,31 @@ def test_the_in_process_index_is_exact(corpus):
     mat = rng.normal(size=(120, DIM)).astype(np.float32)
     mat /= np.linalg.norm(mat, axis=1, keepdims=True)
     put_vectors(list(zip(papers[:80], mat[:80])))
-    vectors.in_process_index().persist()
+    inprocess.in_process_index().persist()
     put_vectors(list(zip(papers[80:], mat[80:])))  # half in the files, half in the delta
     ids = np.array([p.pk for p in papers])
     for qi in range(5):
         q = mat[qi * 7]
         excluded = {int(ids[qi * 7])}
         expected = [int(ids[i]) for i in np.argsort(-(mat @ q)) if int(ids[i]) not in excluded][:10]
-        got = vectors.in_process_index().nearest(q, 10, excluded)
+        got = inprocess.in_process_index().nearest(q, 10, excluded)
         assert [pid for pid, _ in got] == expected
 
 
 def test_a_large_index_searches_sign_codes_then_re_ranks_exactly(corpus, monkeypatch, settings):
-    monkeypatch.setattr(vectors, "EXACT_LIMIT", 100)
-    monkeypatch.setattr(vectors, "RERANK", 60)
+    monkeypatch.setattr(inprocess, "EXACT_LIMIT", 100)
+    monkeypatch.setattr(inprocess, "RERANK", 60)
     rng = np.random.default_rng(5)
     papers = [add_paper(f"2504.{i:05d}", f"S{i}", "x") for i in range(300)]
     mat = rng.normal(size=(300, DIM)).astype(np.float32)
     mat /= np.linalg.norm(mat, axis=1, keepdims=True)
     put_vectors(list(zip(papers[:250], mat[:250])))
-    vectors.in_process_index().persist()
-    manifest = json.loads((vectors.index_dir(embed.model_key()) / "manifest.json").read_text())
-    assert manifest["codes"] and (vectors.index_dir(embed.model_key()) / manifest["codes"]).exists()
+    inprocess.in_process_index().persist()
+    manifest = json.loads((inprocess.index_dir(embed.model_key()) / "manifest.json").read_text())
+    assert manifest["codes"] and (inprocess.index_dir(embed.model_key()) / manifest["codes"]).exists()
     put_vectors(list(zip(papers[250:], mat[250:])))  # these come in as the delta, searched exactly
-    vectors.forget_loaded_indexes()  # a new process maps the files, codes included
-    index = vectors.in_process_index()
+    inprocess.forget_loaded_indexes()  # a new process maps the files, codes included
+    index = inprocess.in_process_index()
     ids = np.array([p.pk for p in papers])
     overlap = []
     for qi in range(0, 300, 15):
@@ -411,11 +413,11 @@ def test_the_sign_code_candidates_keep_every_tie_at_the_cut():
     rng = np.random.default_rng(7)
     dist = rng.integers(0, 40, size=5000).astype(np.uint16)
     dist[[3, 9]] = np.iinfo(np.uint16).max  # masked: superseded or excluded
-    got = vectors.nearest_codes(dist, 300)
+    got = inprocess.nearest_codes(dist, 300)
     cut = np.sort(dist)[299]
     assert got.tolist() == np.flatnonzero(dist <= cut).tolist()  # ascending positions, ties included
     assert set(np.argpartition(dist, 299)[:300].tolist()) <= set(got.tolist())  # never fewer than before
-    assert vectors.nearest_codes(dist, 10_000).tolist() == [i for i in range(5000) if i not in (3, 9)]
+    assert inprocess.nearest_codes(dist, 10_000).tolist() == [i for i in range(5000) if i not in (3, 9)]
     m = rng.normal(size=(700, DIM)).astype(np.float32)
     q = rng.normal(size=DIM).astype(np.float32)
-    assert np.allclose(vectors._dot_rows(m, q), m @ q, atol=1e-5)
+    assert np.allclose(inprocess._dot_rows(m, q), m @ q, atol=1e-5)

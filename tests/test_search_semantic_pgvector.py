@@ -62,7 +62,8 @@ def test_inner_pgvector_matches_the_in_process_index(settings):
     from django.db import connection
 
     from paperboard.papers.models import Paper
-    from paperboard.search import pgvector, semantic, similar, vectors
+    from paperboard.search import semantic, similar
+    from paperboard.search.semantic import pgvector, store
     from tests.conftest import make_paper
 
     assert connection.vendor == "postgresql"
@@ -82,7 +83,7 @@ def test_inner_pgvector_matches_the_in_process_index(settings):
             u /= np.linalg.norm(u)
             vecs.append((s * q + np.sqrt(1 - s * s) * u).astype(np.float32))
             papers.append(make_paper(f"2501.{f * 100 + i:05d}", f"Family {f} paper {i}"))
-    vectors.write([vectors.Row(p.pk, p.content_hash, "t", v) for p, v in zip(papers, vecs)])
+    store.write([store.Row(p.pk, p.content_hash, "t", v) for p, v in zip(papers, vecs)])
     Paper.objects.filter(pk=papers[2].pk).update(hidden=True)
 
     with connection.cursor() as cur:  # the vector column holds exactly the stored bytes

@@ -9,8 +9,9 @@ import pytest
 
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
-from paperboard.search import embed, similar
+from paperboard.search import similar
 from paperboard.search.models import Embedding
+from paperboard.search.semantic import embed
 from tests.conftest import put_on_feed
 from tests.test_search_semantic import CORPUS, add_paper, put_vectors, unit
 

@@ -282,11 +282,11 @@ def similar_papers(
 ):
     """Nearest neighbours of the paper's title-and-abstract embedding (see docs/search.md), best first;
     the paper itself and hidden papers are left out. A paper not yet indexed is embedded on the fly."""
-    from paperboard.search import similar
+    from paperboard.search import service
 
     def build() -> HttpResponse:
         paper = _paper_or_404(paper_id)
-        items = similar.similar_papers(paper, limit)
+        items = service.similar(paper, limit)
         return json_response([{**shapes.paper_json(p), "similarity": round(p.similarity, 6)} for p in items])
 
     return caching.cached_response(request, build)
@@ -303,9 +303,9 @@ def search_papers(
     """Hugging Face's `GET /api/papers/search` (`HfApi.list_papers(query=...)`): daily-item-shaped results
     (`paper`, `title`, `summary`, ...), best first; `publishedAt` is when the paper went on the feed (null
     when it never did). An arXiv id or URL as `q` returns that paper."""
-    from paperboard.search import views as search_views
+    from paperboard.search import service
 
-    return caching.cached_response(request, lambda: json_response(search_views.api_items(q, limit, sort, mode)))
+    return caching.cached_response(request, lambda: json_response(service.api_items(q, limit, sort, mode)))
 
 
 # Registered last: its {path:…} pattern would otherwise swallow /papers/{id}/comments and friends.

@@ -18,7 +18,7 @@ from paperboard.search import query as querylang
 
 if TYPE_CHECKING:
     from paperboard.community.models import Collection
-    from paperboard.search.views import Search
+    from paperboard.search.service import Search
 
 PERIOD_TITLES = {"date": "Daily Papers", "week": "Weekly Papers", "month": "Monthly Papers"}
 

@@ -22,9 +22,8 @@ from paperboard.feeds import links
 from paperboard.feeds.text import clean
 from paperboard.papers import periods, queries
 from paperboard.papers.models import Paper, Submission
-from paperboard.search import hybrid
 from paperboard.search import query as querylang
-from paperboard.search import views as search_views
+from paperboard.search import service
 
 PERIOD_PARAMS = ("date", "week", "month")
 AUTHOR_NAME_MAX = 300  # PaperAuthor.name's length
@@ -53,7 +52,7 @@ def _of_submissions(link: links.FeedLink, page: str, description: str, items: li
 
 def _of_search(link: links.FeedLink, page: str, description: str, query: querylang.Query, *,
                mode: str = "hybrid", sort: str = "relevance") -> Selection:
-    papers = [] if query.is_empty else hybrid.load(hybrid.run(query, _size(), mode=mode, sort=sort))
+    papers = service.search(query, limit=_size(), mode=mode, sort=sort, snippets=False).papers
     on_feed = [p.feed_submission.submitted_at for p in papers if p.feed_submission is not None]
     return Selection(link, page, description, papers, on_feed)
 
@@ -86,7 +85,7 @@ def trending() -> Selection:
 
 def category_code(code: str) -> str:
     """The stored spelling of a category (`cs.lg` -> `cs.LG`); Http404 when no paper has it."""
-    canonical = search_views._canonical_category(code)  # the topic page's own rule
+    canonical = service.canonical_category(code)  # the topic page's own rule
     if canonical is None:
         raise Http404(f"no paper has category {code}")
     return canonical
@@ -112,7 +111,7 @@ def _printable(request: HttpRequest) -> HttpRequest:
 
 def search(request: HttpRequest) -> Selection:
     """The search page's results for its query, filters, sort and mode (first page)."""
-    s = search_views.Search(_printable(request))
+    s = service.Search(_printable(request))
     link = links.search(s)
     description = f"{link.title}: the first page of results, in the search page's order."
     params = s.params(p=None)

@@ -1,6 +1,8 @@
 """Search and discovery: a lexical index (SQLite FTS5 / PostgreSQL full text), a semantic index
 (embeddings of title + abstract), their fusion, similar papers and the "For you" feed.
 
+Callers outside the package use `service.py` (search, suggest, similar, for_you, ...).
+
 Interfaces every part keeps (so the evaluation harness in bench/ can call each method alone):
 
     lexical.search(query: Query, limit: int) -> list[Hit]

@@ -33,8 +33,9 @@ from paperboard.api import shapes
 from paperboard.community.models import CollectionItem
 from paperboard.papers import queries
 from paperboard.papers.models import Paper, PaperCategory, Submission, Vote
-from paperboard.search import semantic, vectors
+from paperboard.search import semantic
 from paperboard.search.models import Interest
+from paperboard.search.semantic import store
 
 RECENT_DAYS = 30
 MAX_SIGNALS = 200
@@ -139,11 +140,11 @@ def _semantic_feed(user, liked, never, limit: int, today: dt.date) -> Feed | Non
     liked_papers = list(Paper.objects.filter(pk__in=list(liked), hidden=False))
     order = {pid: i for i, pid in enumerate(liked)}
     liked_papers.sort(key=lambda p: order[p.pk])
-    if not liked_papers or not vectors.has_embeddings():
+    if not liked_papers or not store.has_embeddings():
         return None
     # Embed liked papers on the fly only while too few have a stored vector: the first load of the model
     # takes seconds, and a taste vector from a handful of papers is good enough until the next index run.
-    vecs = vectors.load([p.pk for p in liked_papers])
+    vecs = store.load([p.pk for p in liked_papers])
     if len(vecs) < MIN_STORED_SIGNALS:
         vecs = semantic.vectors_for(liked_papers, max_embed=MIN_STORED_SIGNALS)
     liked_papers = [p for p in liked_papers if p.pk in vecs]
@@ -163,7 +164,7 @@ def _semantic_feed(user, liked, never, limit: int, today: dt.date) -> Feed | Non
         .order_by("-submitted_at")
         .values_list("paper_id", flat=True)[:RECENT_POOL]
     )
-    recent_vecs = vectors.load(recent_ids)
+    recent_vecs = store.load(recent_ids)
     chosen: list[tuple[int, float, bool]] = []
     if recent_vecs:
         ids = list(recent_vecs)
@@ -179,7 +180,7 @@ def _semantic_feed(user, liked, never, limit: int, today: dt.date) -> Feed | Non
         return Feed("semantic", [], signals=len(liked))
 
     # Reasons: the liked paper nearest to each suggestion.
-    cand_vecs = {**recent_vecs, **vectors.load([pid for pid, _, _ in chosen if pid not in recent_vecs])}
+    cand_vecs = {**recent_vecs, **store.load([pid for pid, _, _ in chosen if pid not in recent_vecs])}
     papers = Paper.objects.in_bulk([pid for pid, _, _ in chosen])
     out: list[Item] = []
     for pid, score, recent in chosen:

@@ -32,6 +32,7 @@ from django.utils.dateparse import parse_datetime
 from paperboard.papers.models import Paper, Submission
 from paperboard.search import lexical
 from paperboard.search.hits import Hit
+from paperboard.search.lexical.common import id_param, ids_sql
 from paperboard.search.query import Query
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ def start_query_vector(text: str, depth: int = CANDIDATES) -> Future | None:
     if not text.strip():
         return None
     try:
-        from paperboard.search import semantic
+        from paperboard.search import (
+            semantic,  # torch / sentence-transformers behind it may be missing or broken
+        )
 
         if not semantic.ready():
             return None
@@ -66,7 +69,9 @@ def semantic_search(text: str, limit: int, vector: Future | None = None) -> list
     if not text.strip() or limit <= 0:
         return []
     try:
-        from paperboard.search import semantic
+        from paperboard.search import (
+            semantic,  # torch / sentence-transformers behind it may be missing or broken
+        )
     except Exception as exc:  # noqa: BLE001 - ImportError or an optional dependency failing to load
         log.debug("semantic search unavailable: %s", exc)
         return []
@@ -97,8 +102,8 @@ def _tie_breakers(ids) -> dict[int, tuple[int, float]]:
         return {}
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT p.id, p.upvotes, p.published_at FROM papers_paper p WHERE {lexical._ids_sql('p.id')}",
-            [lexical._id_param(ids)],
+            f"SELECT p.id, p.upvotes, p.published_at FROM papers_paper p WHERE {ids_sql('p.id')}",
+            [id_param(ids)],
         )
         rows = cur.fetchall()
     return {pk: (up or 0, _timestamp(pub)) for pk, up, pub in rows}
@@ -193,14 +198,14 @@ def load(hits: list[Hit]) -> list[Paper]:
     ids = list(dict.fromkeys(h.paper_id for h in hits))
     if not ids:
         return []
-    where, param = lexical._ids_sql("{}"), lexical._id_param(ids)
+    where, param = ids_sql("{}"), id_param(ids)
     by_id = {
         p.pk: p
         for p in Paper.objects.raw(f"SELECT * FROM papers_paper WHERE {where.format('id')} AND NOT hidden", [param])
     }
     if not by_id:
         return []
-    param = lexical._id_param(list(by_id))
+    param = id_param(list(by_id))
     authors: dict[int, list] = defaultdict(list)
     cats: dict[int, list] = defaultdict(list)
     with connection.cursor() as cur:

@@ -8,7 +8,7 @@ Django's deletion cascades, test flushes and the admin know about them.
   on PostgreSQL with pgvector the same table also gets a `vec vector(384)` column and an HNSW index
   (added by the migration or `pgvector.ensure()`, outside the ORM: see `pgvector.py`).
 - `SemanticState`: one row per model, bumped in the same transaction as every batch of embeddings, so a
-  process can tell in one primary-key read whether its in-process vector index is current (`vectors.py`).
+  process can tell in one primary-key read whether its in-process vector index is current (`semantic/inprocess.py`).
 - `Interest`: the arXiv categories a reader picked on the "For you" onboarding.
 """
 

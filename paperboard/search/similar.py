@@ -12,8 +12,9 @@ from django.core.cache import cache
 
 from paperboard.papers import freshness, queries
 from paperboard.papers.models import Paper
-from paperboard.search import embed, semantic, vectors
+from paperboard.search import semantic
 from paperboard.search.hits import Hit
+from paperboard.search.semantic import embed, store
 
 DEFAULT_LIMIT = 6
 CACHE_SECONDS = 600
@@ -25,7 +26,7 @@ def similar_hits(paper: Paper, limit: int = DEFAULT_LIMIT) -> list[Hit]:
     cache, do not search again."""
     if paper is None or paper.pk is None or limit <= 0:
         return []
-    state = vectors.read_state()
+    state = store.read_state()
     if state is None or state.count == 0:
         return []
     key = f"similar:{embed.model_key()}:{state.epoch}:{state.max_seq}:{freshness.data_version()}:{paper.pk}:{limit}"

@@ -11,7 +11,6 @@ gives an error page: the query language degrades to plain words (see `query.py`)
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections import Counter
 from urllib.parse import urlencode
@@ -23,19 +22,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from paperboard.api import shapes
+from paperboard.community import submissions, votes
+from paperboard.community.errors import Refused
 from paperboard.papers import caching, periods, queries
 from paperboard.papers.models import Paper, PaperCategory
-from paperboard.search import hybrid, lexical
 from paperboard.search import query as querylang
+from paperboard.search import service
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 20
-MAX_PAGE = hybrid.MAX_RESULTS // PAGE_SIZE - 1
-SUGGESTIONS = 8
-SORTS = {"relevance": "Relevance", "newest": "Newest", "upvotes": "Most upvoted"}
-API_SORTS = ("relevance", "newest", "upvotes")
-
 
 def _cached(request: HttpRequest, build) -> HttpResponse:
     """`caching.cached_response`, except for very long URLs (one-off queries; keys too long for memcached)."""
@@ -48,112 +42,11 @@ def _wants_json(request: HttpRequest, fmt: str | None) -> bool:
     return fmt == ".json" or request.GET.get("format") == "json"
 
 
-def _int(value: str | None, default: int = 0) -> int:
-    try:
-        return int(value or default)
-    except (TypeError, ValueError):
-        return default
-
-
-def _date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    return querylang.parse_date(value.strip()[:10])
-
-
-def _categories(request: HttpRequest) -> list[str]:
-    """`cat` parameters; each may hold several codes separated by commas or spaces."""
-    codes = []
-    for value in request.GET.getlist("cat"):
-        for part in value.replace(",", " ").split():
-            code = querylang.normalise_category(part)
-            if code:
-                codes.append(code)
-    return list(dict.fromkeys(codes))[:10]
-
-
-class Search:
-    """A search request's parameters, parsed and clamped (nothing here raises)."""
-
-    def __init__(self, request: HttpRequest):
-        get = request.GET
-        self.q = (get.get("q") or "")[: querylang.MAX_LENGTH]
-        self.sort = get.get("sort") if get.get("sort") in SORTS else "relevance"
-        self.mode = get.get("mode") if get.get("mode") in hybrid.MODES else "hybrid"
-        self.after = _date(get.get("from"))
-        self.before = _date(get.get("to"))
-        self.categories = _categories(request)
-        self.has_code = get.get("code") in ("1", "on", "true", "yes")
-        self.page = min(max(0, _int(get.get("p"))), MAX_PAGE)
-        self.parsed = querylang.parse(self.q)
-        self.query = self.parsed.with_filters(
-            after=self.after, before=self.before, categories=self.categories, has_code=self.has_code
-        )
-
-    def params(self, **change) -> str:
-        values = {
-            "q": self.q,
-            "sort": self.sort if self.sort != "relevance" else "",
-            "mode": self.mode if self.mode != "hybrid" else "",
-            "from": self.after.isoformat() if self.after else "",
-            "to": self.before.isoformat() if self.before else "",
-            "cat": ",".join(self.categories),
-            "code": "1" if self.has_code else "",
-            "p": str(self.page) if self.page else "",
-        }
-        values.update({k: ("" if v is None else str(v)) for k, v in change.items()})
-        if values["sort"] == "relevance":
-            values["sort"] = ""
-        return urlencode({k: v for k, v in values.items() if v})
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.after or self.before or self.categories or self.has_code)
-
-
-def results(search_query: querylang.Query, *, offset: int, limit: int, mode: str = "hybrid",
-            sort: str = "relevance", prefix: bool = False, snippets: bool = True) -> tuple[list[Paper], bool]:
-    """Papers `offset`..`offset+limit` of the search, with `.snippet` (highlighted title and excerpt;
-    not with `snippets=False`, for answers that do not show them), and whether there are more."""
-    hits = hybrid.run(search_query, offset + limit + 1, mode=mode, sort=sort, prefix=prefix)
-    more = len(hits) > offset + limit
-    papers = hybrid.load(hits[offset : offset + limit])
-    if not snippets:
-        return papers, more
-    marks = lexical.highlights(search_query, [p.pk for p in papers], prefix=prefix)
-    _with_plain_snippets([p for p in papers if p.pk not in marks])
-    for p in papers:
-        if p.pk in marks:
-            p.snippet = marks[p.pk]
-    return papers, more
-
-
-def result_json(p: Paper) -> dict:
-    """One search result: the Hub's daily-item shape (so HfApi.list_papers reads it) plus the match."""
-    s = p.feed_submission
-    return {
-        "paper": shapes.paper_json(p, s),
-        "publishedAt": shapes.iso(s.submitted_at) if s else None,  # on the feed (the Hub's meaning)
-        "title": p.title,
-        "summary": p.abstract,
-        "thumbnail": "",
-        "numComments": p.num_comments,
-        "submittedBy": shapes.user_json(s.submitter) if s else None,
-        "isAuthorParticipating": False,
-        "upvotes": p.upvotes,
-        "score": round(p.hit.score, 6),
-        "source": p.hit.source,
-    }
-
-
 def _id_paste(request: HttpRequest, arxiv_id: str, as_json: bool) -> HttpResponse:
     """An arXiv id or URL was searched: go to the paper, fetching it first if allowed; else say so."""
     paper = Paper.objects.filter(arxiv_id=arxiv_id).only("pk", "hidden").first()
     reason = ""
     if paper is None and getattr(settings, "PAPERBOARD_SEARCH_FETCH_UNKNOWN", False):
-        from paperboard.community import submissions
-        from paperboard.community.errors import Refused
-
         try:
             paper = submissions.fetch_from_arxiv(arxiv_id)
         except Refused as exc:
@@ -178,15 +71,15 @@ def _id_paste(request: HttpRequest, arxiv_id: str, as_json: bool) -> HttpRespons
 
 @require_GET
 def search_page(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
-    s = Search(request)
+    s = service.Search(request)
     as_json = _wants_json(request, fmt)
     if s.parsed.arxiv_id:
         return _id_paste(request, s.parsed.arxiv_id, as_json)
 
     def build() -> HttpResponse:
-        papers, more = ([], False)
-        if not s.query.is_empty:
-            papers, more = results(s.query, offset=s.page * PAGE_SIZE, limit=PAGE_SIZE, mode=s.mode, sort=s.sort)
+        papers, more = service.search(
+            s.query, offset=s.page * service.PAGE_SIZE, limit=service.PAGE_SIZE, mode=s.mode, sort=s.sort
+        )
         if as_json:
             return JsonResponse(
                 {
@@ -197,11 +90,9 @@ def search_page(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
                     "page": s.page,
                     "next": f"/papers/search.json?{s.params(p=s.page + 1)}" if more else None,
                     "prev": f"/papers/search.json?{s.params(p=s.page - 1 or None)}" if s.page else None,
-                    "results": [result_json(p) for p in papers],
+                    "results": [service.result_json(p) for p in papers],
                 }
             )
-        from paperboard.community import votes
-
         return render(
             request,
             "search/results.html",
@@ -210,15 +101,17 @@ def search_page(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
                 "search_q": s.q,
                 "items": papers,
                 "voted_ids": votes.voted_ids(request.user, [p.pk for p in papers]),
-                "rank_offset": s.page * PAGE_SIZE,
-                "last_rank": s.page * PAGE_SIZE + len(papers),
+                "rank_offset": s.page * service.PAGE_SIZE,
+                "last_rank": s.page * service.PAGE_SIZE + len(papers),
                 "more": more,
                 "next_url": f"/papers/search?{s.params(p=s.page + 1)}" if more else None,
                 "prev_url": f"/papers/search?{s.params(p=s.page - 1 or None)}" if s.page else None,
-                "sort_urls": [(k, label, f"/papers/search?{s.params(sort=k, p=None)}") for k, label in SORTS.items()],
+                "sort_urls": [
+                    (k, label, f"/papers/search?{s.params(sort=k, p=None)}") for k, label in service.SORTS.items()
+                ],
                 "json_url": f"/papers/search.json?{s.params()}",
                 "applied": querylang.to_text(s.query),
-                "sorts": SORTS,
+                "sorts": service.SORTS,
             },
         )
 
@@ -244,12 +137,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "")[: querylang.MAX_LENGTH]
 
     def build() -> HttpResponse:
-        parsed = querylang.parse(q)
-        papers: list[Paper] = []
-        if not parsed.arxiv_id and not parsed.is_empty:
-            # A trailing space means the last word is finished; otherwise it may still be growing.
-            prefix = not q.endswith(" ")
-            papers, _ = results(parsed, offset=0, limit=SUGGESTIONS, mode="lexical", prefix=prefix)
+        parsed, papers = service.suggest(q)
         return render(
             request,
             "search/_suggest.html",
@@ -259,15 +147,6 @@ def suggest(request: HttpRequest) -> HttpResponse:
     return _cached(request, build)
 
 
-def api_items(q: str, limit: int, sort: str = "relevance", mode: str = "hybrid") -> list[dict]:
-    """`GET /api/papers/search`: the Hub's list of daily-item-shaped results (see docs/search.md)."""
-    parsed = querylang.parse(q)
-    if parsed.is_empty:
-        return []
-    papers, _ = results(parsed, offset=0, limit=limit, sort=sort, mode=mode, snippets=False)
-    return [result_json(p) for p in papers]
-
-
 # ---- Topic pages -----------------------------------------------------------------------------------------
 
 TOPIC_TRENDING = 10
@@ -275,23 +154,10 @@ TOPIC_NEWEST = 10
 RELATED = 10
 
 
-def _with_plain_snippets(papers: list[Paper]) -> list[Paper]:
-    for p in papers:
-        p.snippet = lexical.Snippet(lexical.marked_html(p.title), lexical.plain_excerpt(p.abstract))
-    return papers
-
-
-def _canonical_category(code: str) -> str | None:
-    """The stored spelling of a category code (`cs.lg` -> `cs.LG`), or None when no paper has it."""
-    if PaperCategory.objects.filter(code=code).exists():
-        return code
-    return PaperCategory.objects.filter(code__iexact=code).values_list("code", flat=True).first()
-
-
 @require_GET
 def category_page(request: HttpRequest, code: str, fmt: str | None = None) -> HttpResponse:
     as_json = _wants_json(request, fmt)
-    canonical = _canonical_category(code)
+    canonical = service.canonical_category(code)
     if canonical is None:
         if as_json:
             return JsonResponse({"error": f"no paper has category {code}", "code": "not_found"}, status=404)
@@ -306,9 +172,7 @@ def category_page(request: HttpRequest, code: str, fmt: str | None = None) -> Ht
         items = queries.feed(period, category=code, limit=settings.PAPERBOARD_FEED_PAGE_SIZE) if period else []
         trending = queries.feed(sort="trending", category=code, limit=TOPIC_TRENDING)
         # Nothing of this category on the feed yet: show its newest papers instead.
-        newest = [] if items else _with_plain_snippets(
-            hybrid.load(lexical.search(querylang.Query(categories=(code,)), TOPIC_NEWEST, sort="newest"))
-        )
+        newest = [] if items else service.newest_in_category(code, TOPIC_NEWEST)
         seen = Counter(
             c
             for p in [*(s.paper for s in [*items, *trending]), *newest]
@@ -327,8 +191,6 @@ def category_page(request: HttpRequest, code: str, fmt: str | None = None) -> Ht
                     "related": related,
                 }
             )
-        from paperboard.community import votes
-
         return render(
             request,
             "search/category.html",

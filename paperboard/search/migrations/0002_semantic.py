@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 
 def enable_pgvector(apps, schema_editor):
-    from paperboard.search import pgvector
+    from paperboard.search.semantic import pgvector
 
     pgvector.install(schema_editor.connection)
 

@@ -13,14 +13,14 @@ import logging
 
 from django import template
 
+from paperboard.search import similar
+
 register = template.Library()
 logger = logging.getLogger("paperboard.search")
 
 
 @register.simple_tag
 def similar_papers(paper, limit: int = 6) -> list:
-    from paperboard.search import similar
-
     if paper is None or getattr(paper, "pk", None) is None:
         return []
     try:

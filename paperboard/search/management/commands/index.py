@@ -10,9 +10,11 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from paperboard.search import indexing
+from paperboard.search import indexing, semantic
+from paperboard.search.semantic import offline
 
 WIDTH = 28
 
@@ -128,8 +130,6 @@ class Command(BaseCommand):
 
     def offline(self, opts) -> None:
         """--export-texts / --import-vectors: the semantic index computed on another machine."""
-        from paperboard.search import offline, semantic
-
         started = time.monotonic()
         if opts["export_texts"]:
             count = offline.export_texts(opts["export_texts"], pending_only=not opts["all"])
@@ -141,8 +141,6 @@ class Command(BaseCommand):
         show = sys.stderr.isatty() and not opts["no_progress"] and opts["verbosity"] > 0
         totals = offline.ImportReport()
         for path in opts["import_vectors"]:
-            import numpy as np
-
             try:
                 with np.load(path, allow_pickle=False) as data:
                     count = len(data["ids"])

@@ -4,7 +4,7 @@ Used when the database is PostgreSQL *and* `CREATE EXTENSION IF NOT EXISTS vecto
 extension package is installed on the server and our role may create it). Then `search_embedding` gets a
 `vec vector(384)` column beside the portable `vector` bytes, and, with pgvector 0.5 or newer, an HNSW index
 on cosine distance (`vector_cosine_ops`). Anything else (SQLite, PostgreSQL without the extension, as on
-Debian 12's stock server) uses the in-process index of `vectors.py`.
+Debian 12's stock server) uses the in-process index of `inprocess.py`.
 
 The column is added by the search migration when it can be, and again by `ensure()` (run by the semantic
 indexer), which also fills it from the bytes: installing pgvector later needs no migration.

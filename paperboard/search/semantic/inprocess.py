@@ -1,10 +1,4 @@
-"""Embedding storage (the `search_embedding` table) and the in-process vector index.
-
-Storage: one row per paper with the float32 bytes of its unit vector. Each batch of writes takes the next
-`seq` of its model's `SemanticState` row in the same transaction, so `(epoch, max_seq)` names a version
-of the whole table: readers learn in one primary-key read whether they are current.
-
-In-process index: exact search, a float32 matrix times the query (normalised dot product = cosine), for
+"""In-process index: exact search, a float32 matrix times the query (normalised dot product = cosine), for
 SQLite and for PostgreSQL without pgvector. It lives under `$PAPERBOARD_DATA_DIR/vectors/<model>/`:
 
     manifest.json       {"format", "model", "dim", "epoch", "max_seq", "count", "matrix", "ids"}
@@ -19,35 +13,38 @@ calls it after each run), writes new files. Writers of the files hold `.lock` (f
 replaced atomically, last.
 
 Rows of deleted papers may linger in the files until the next rebuild; `semantic.search_vector` drops
-ids that are no longer visible papers, so they are never shown.
-"""
+ids that are no longer visible papers, so they are never shown."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import secrets
 import struct
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 from django.utils import timezone
 
-from paperboard.search import embed, pgvector
+from paperboard.search import snapshot
+from paperboard.search.semantic import embed
+from paperboard.search.semantic.store import DIM, TABLE, State, from_bytes, read_state
+from paperboard.search.snapshot import file_lock
 
 logger = logging.getLogger("paperboard.search")
 
-TABLE = "search_embedding"
-DIM = embed.DIM
+
 FORMAT = 1
+
+
 DELTA_LIMIT = 2000
+
+
 # Beyond EXACT_LIMIT vectors a query first ranks every paper by the Hamming distance between sign bits
 # (48 bytes per paper, kept in memory column by column, ~4 ms at 275k papers on 2 cores against ~15 ms for
 # the float matrix), then re-ranks the RERANK nearest (and any other code tied with the RERANK-th) by exact
@@ -55,127 +52,15 @@ DELTA_LIMIT = 2000
 # 102 evaluation queries plus 200 papers as queries: recall@10 0.998 and recall@100 0.966 of exact search
 # at 2,000 candidates (bench/results/search_latency.md).
 EXACT_LIMIT = 50_000
+
+
 RERANK = 2000
+
+
 PAGE = 4096
+
+
 _HEADER_LEN = 128
-
-
-# ---- Storage ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class State:
-    epoch: str
-    max_seq: int
-    count: int
-
-
-@dataclass(frozen=True)
-class Row:
-    paper_id: int
-    paper_hash: str
-    text_hash: str
-    vector: np.ndarray
-
-
-def to_bytes(vec) -> bytes:
-    return np.asarray(vec, dtype="<f4").tobytes()
-
-
-def from_bytes(data) -> np.ndarray:
-    return np.frombuffer(bytes(data), dtype="<f4")
-
-
-def read_state(model: str | None = None, using: str = "default") -> State | None:
-    model = model or embed.model_key()
-    with connections[using].cursor() as cur:
-        cur.execute("SELECT epoch, max_seq, count FROM search_semanticstate WHERE model = %s", [model])
-        row = cur.fetchone()
-    return State(row[0], int(row[1]), int(row[2])) if row else None
-
-
-def has_embeddings(model: str | None = None, using: str = "default") -> bool:
-    """Whether any paper has an embedding of the current model (one primary-key read)."""
-    state = read_state(model, using)
-    return state is not None and state.count > 0
-
-
-def load(paper_ids, model: str | None = None, using: str = "default") -> dict[int, np.ndarray]:
-    """Stored vectors of these papers (current model), by paper id."""
-    model = model or embed.model_key()
-    ids = [int(x) for x in paper_ids]
-    out: dict[int, np.ndarray] = {}
-    with connections[using].cursor() as cur:
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join(["%s"] * len(chunk))
-            cur.execute(
-                f"SELECT paper_id, vector FROM {TABLE} WHERE model = %s AND paper_id IN ({marks})", [model, *chunk]
-            )
-            for pid, data in cur.fetchall():
-                vec = from_bytes(data)
-                if vec.shape == (DIM,):
-                    out[int(pid)] = vec
-    return out
-
-
-def write(rows: list[Row], model: str | None = None, using: str = "default") -> int:
-    """Insert or replace the embeddings of `rows` in one transaction; returns the batch's seq."""
-    model = model or embed.model_key()
-    if not rows:
-        return 0
-    conn = connections[using]
-    now = conn.ops.adapt_datetimefield_value(timezone.now())
-    ids = [r.paper_id for r in rows]
-    with transaction.atomic(using=using):
-        from paperboard.search.models import SemanticState
-
-        SemanticState.objects.using(using).get_or_create(model=model, defaults={"epoch": secrets.token_hex(8)})
-        state = SemanticState.objects.using(using).select_for_update().get(model=model)
-        seq = state.max_seq + 1
-        with conn.cursor() as cur:
-            marks = ",".join(["%s"] * len(ids))
-            cur.execute(f"SELECT paper_id FROM {TABLE} WHERE model = %s AND paper_id IN ({marks})", [model, *ids])
-            existing = {int(r[0]) for r in cur.fetchall()}
-            cur.executemany(
-                f"INSERT INTO {TABLE} (paper_id, model, paper_hash, text_hash, vector, seq, created) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (paper_id) DO UPDATE SET "
-                "model = excluded.model, paper_hash = excluded.paper_hash, text_hash = excluded.text_hash, "
-                "vector = excluded.vector, seq = excluded.seq, created = excluded.created",
-                [(r.paper_id, model, r.paper_hash, r.text_hash, to_bytes(r.vector), seq, now) for r in rows],
-            )
-            if pgvector.enabled(using):
-                cur.executemany(
-                    f"UPDATE {TABLE} SET {pgvector.COLUMN} = %s::vector WHERE paper_id = %s",
-                    [(pgvector.literal(r.vector), r.paper_id) for r in rows],
-                )
-        state.max_seq = seq
-        state.count += len(set(ids) - existing)
-        state.save(update_fields=["max_seq", "count", "modified"])
-    return seq
-
-
-def touch(pairs: list[tuple[int, str]], using: str = "default") -> None:
-    """Record a new Paper.content_hash for embeddings whose text did not change (no new vector)."""
-    if pairs:
-        with transaction.atomic(using=using), connections[using].cursor() as cur:
-            cur.executemany(f"UPDATE {TABLE} SET paper_hash = %s WHERE paper_id = %s", [(h, pid) for pid, h in pairs])
-
-
-def delete_all(model: str | None = None, using: str = "default") -> None:
-    """Drop every embedding (of `model`, or all of them) and the version rows: the next run starts over."""
-    from paperboard.search.models import Embedding, SemanticState
-
-    with transaction.atomic(using=using):
-        qs = Embedding.objects.using(using)
-        states = SemanticState.objects.using(using)
-        if model:
-            qs, states = qs.filter(model=model), states.filter(model=model)
-        qs.delete()
-        states.delete()
-
-
-# ---- The in-process index ---------------------------------------------------------------------------------
 
 
 def _slug(model: str) -> str:
@@ -188,19 +73,6 @@ def _npy_header(rows: int, dim: int) -> bytes:
     text = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, dim)
     size = _HEADER_LEN - 10
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", size) + (text.ljust(size - 1) + "\n").encode("latin1")
-
-
-@contextmanager
-def _file_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
-        try:
-            import fcntl
-
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - not on Linux
-            pass
-        yield
 
 
 @dataclass
@@ -268,18 +140,8 @@ class InProcessIndex:
 
     # -- files
 
-    @property
-    def manifest_path(self) -> Path:
-        return self.dir / "manifest.json"
-
     def read_manifest(self) -> dict | None:
-        try:
-            m = json.loads(self.manifest_path.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        if m.get("format") != FORMAT or m.get("model") != self.model or m.get("dim") != DIM:
-            return None
-        return m
+        return snapshot.read_manifest(self.dir, format=FORMAT, model=self.model, dim=DIM)
 
     def _open(self, m: dict) -> None:
         ids = np.load(self.dir / m["ids"])
@@ -322,12 +184,8 @@ class InProcessIndex:
             "count": int(len(ids)), "matrix": matrix_name, "ids": ids_name, "codes": codes_name,
             "written": timezone.now().isoformat(),
         }
-        tmp = self.dir / f".manifest-{token}.json"
-        tmp.write_text(json.dumps(m, indent=1))
-        os.replace(tmp, self.manifest_path)
-        for old in [*self.dir.glob("matrix-*.npy"), *self.dir.glob("ids-*.npy"), *self.dir.glob("codes-*.npy")]:
-            if old.name not in (matrix_name, ids_name, codes_name):
-                old.unlink(missing_ok=True)  # processes that mapped it keep their copy until they reopen
+        snapshot.publish(self.dir, m, token, patterns=["matrix-*.npy", "ids-*.npy", "codes-*.npy"],
+                         keep=[matrix_name, ids_name, codes_name])
         return m
 
     def _rebuild_files(self, state: State) -> dict:
@@ -402,7 +260,7 @@ class InProcessIndex:
         m = self.read_manifest()
         if self._usable(m, state) and self._try_open(m):
             return
-        with _file_lock(self.dir / ".lock"):
+        with file_lock(self.dir / ".lock"):
             m = self.read_manifest()  # another process may have just written them
             if self._usable(m, state) and self._try_open(m):
                 return
@@ -429,7 +287,7 @@ class InProcessIndex:
     def persist(self) -> None:
         """Write the mapped rows and the delta as new files (the indexer calls this after a run)."""
         self.sync(compact=False)
-        with self._lock, _file_lock(self.dir / ".lock"):
+        with self._lock, file_lock(self.dir / ".lock"):
             if self._base is None or self._seen is None:
                 return
             m = self.read_manifest()
@@ -522,8 +380,7 @@ class InProcessIndex:
         return [(int(ids[i]), float(scores[i])) for i in order]
 
 
-_indexes: dict[tuple, InProcessIndex] = {}
-_registry_lock = threading.Lock()
+_indexes = snapshot.Registry()
 
 
 def index_dir(model: str) -> Path:
@@ -535,13 +392,9 @@ def in_process_index(model: str | None = None, using: str = "default") -> InProc
     model = model or embed.model_key()
     directory = index_dir(model)
     key = (str(directory), model, using, str(connections[using].settings_dict.get("NAME")))
-    with _registry_lock:
-        if key not in _indexes:
-            _indexes[key] = InProcessIndex(directory, model, using)
-        return _indexes[key]
+    return _indexes.get(key, lambda: InProcessIndex(directory, model, using))
 
 
 def forget_loaded_indexes() -> None:
     """Drop this process's open indexes (tests: behave like a freshly started process)."""
-    with _registry_lock:
-        _indexes.clear()
+    _indexes.clear()

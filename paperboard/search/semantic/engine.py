@@ -5,7 +5,7 @@
     SemanticIndexer                                          # `paperboard index` builds the embeddings
 
 Where the vectors are searched: pgvector in PostgreSQL when it is enabled there (see `pgvector.py`) and
-PAPERBOARD_SEMANTIC_INDEX is `auto`; otherwise the exact in-process index of `vectors.py`.
+PAPERBOARD_SEMANTIC_INDEX is `auto`; otherwise the in-process index of `inprocess.py`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import connections
 
 from paperboard.papers.models import Paper
-from paperboard.search import embed, pgvector, vectors
 from paperboard.search.hits import Hit
+from paperboard.search.semantic import embed, inprocess, pgvector, store
 
 logger = logging.getLogger("paperboard.search")
 
@@ -45,7 +45,7 @@ def nearest(vec, k: int, exclude_ids=(), using: str = "default") -> list[tuple[i
     model = embed.model_key()
     if backend(using) == "pgvector":
         return pgvector.nearest(vec, k, model, exclude_ids, using=using)
-    return vectors.in_process_index(model, using).nearest(vec, k, exclude_ids)
+    return inprocess.in_process_index(model, using).nearest(vec, k, exclude_ids)
 
 
 def search_vector(
@@ -53,7 +53,7 @@ def search_vector(
 ) -> list[Hit]:
     """The `limit` visible papers whose embeddings are nearest to `vec`, best first, without `exclude_ids`.
     `first`: the raw `nearest(vec, limit + 10)` already computed (see `prefetch`)."""
-    if limit <= 0 or not vectors.has_embeddings(using=using):
+    if limit <= 0 or not store.has_embeddings(using=using):
         return []
     vec = np.asarray(vec, dtype=np.float32)
     norm = float(np.linalg.norm(vec))
@@ -104,7 +104,7 @@ def prefetch(text: str, limit: int, using: str = "default"):
     request's thread: it brings the index up to date there first."""
     index = None
     if backend(using) == "numpy":
-        index = vectors.in_process_index(embed.model_key(), using)
+        index = inprocess.in_process_index(embed.model_key(), using)
         index.sync()
 
     def work():
@@ -118,7 +118,7 @@ def prefetch(text: str, limit: int, using: str = "default"):
 
 def ready(using: str = "default") -> bool:
     """Whether a query can be searched by meaning now: live embedding on and some papers embedded."""
-    return bool(settings.PAPERBOARD_SEMANTIC_LIVE_EMBED) and vectors.has_embeddings(using=using)
+    return bool(settings.PAPERBOARD_SEMANTIC_LIVE_EMBED) and store.has_embeddings(using=using)
 
 
 def query_vector(text: str) -> np.ndarray | None:
@@ -144,21 +144,21 @@ def vectors_for(
     """Stored vectors of `papers`; up to `max_embed` of those without one are embedded now and stored
     (only when PAPERBOARD_SEMANTIC_LIVE_EMBED is on and the corpus has embeddings at all)."""
     papers = list(papers)
-    found = vectors.load([p.pk for p in papers], using=using)
+    found = store.load([p.pk for p in papers], using=using)
     missing = [p for p in papers if p.pk not in found][: max(0, max_embed)]
     live = settings.PAPERBOARD_SEMANTIC_LIVE_EMBED
-    if missing and live and vectors.has_embeddings(using=using):
+    if missing and live and store.has_embeddings(using=using):
         rows = _embed_papers([(p.pk, p.title, p.abstract, p.content_hash) for p in missing])
-        vectors.write(rows, using=using)
+        store.write(rows, using=using)
         found.update({r.paper_id: r.vector for r in rows})
     return found
 
 
-def _embed_papers(items: list[tuple[int, str, str, str]]) -> list[vectors.Row]:
+def _embed_papers(items: list[tuple[int, str, str, str]]) -> list[store.Row]:
     texts = [embed.paper_text(title, abstract) for _, title, abstract, _ in items]
     vecs = embed.encode(texts, batch_size=ENCODE_BATCH)
     return [
-        vectors.Row(pid, paper_hash, embed.text_hash(text), vec)
+        store.Row(pid, paper_hash, embed.text_hash(text), vec)
         for (pid, _, _, paper_hash), text, vec in zip(items, texts, vecs)
     ]
 
@@ -236,9 +236,9 @@ class SemanticIndexer:
                         same.append((pid, content_hash))
                     else:
                         todo.append((pid, title, abstract, content_hash))
-                vectors.touch(same, using=self.using)
+                store.touch(same, using=self.using)
                 if todo:
-                    vectors.write(_embed_papers(todo), model, using=self.using)
+                    store.write(_embed_papers(todo), model, using=self.using)
                 done += len(rows)
                 if progress:
                     progress(done)
@@ -249,9 +249,9 @@ class SemanticIndexer:
 
     def refresh_index(self) -> None:
         """Write the in-process index files for what is in the table now (no-op on pgvector)."""
-        if backend(self.using) == "numpy" and vectors.has_embeddings(using=self.using):
-            vectors.in_process_index(embed.model_key(), self.using).persist()
+        if backend(self.using) == "numpy" and store.has_embeddings(using=self.using):
+            inprocess.in_process_index(embed.model_key(), self.using).persist()
 
     def rebuild(self) -> None:
         """Drop every embedding: the next run() embeds every paper again."""
-        vectors.delete_all(using=self.using)
+        store.delete_all(using=self.using)

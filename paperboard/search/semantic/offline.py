@@ -27,8 +27,16 @@ from pathlib import Path
 import numpy as np
 from django.db import connections
 
-from paperboard.search import embed, vectors
-from paperboard.search.offline_format import TEXTS_FORMAT, OfflineError, check_of, cut, dequantise, open_text
+from paperboard.search.semantic import embed, store
+from paperboard.search.semantic.engine import SemanticIndexer
+from paperboard.search.semantic.offline_format import (
+    TEXTS_FORMAT,
+    OfflineError,
+    check_of,
+    cut,
+    dequantise,
+    open_text,
+)
 
 IMPORT_BATCH = 1000
 
@@ -37,8 +45,6 @@ def _papers(using: str, pending_only: bool) -> Iterator[tuple[int, str, str, str
     """(id, title, abstract, content_hash) of visible papers (only those the indexer would embed, with
     `pending_only`), by id, streamed in pages."""
     if pending_only:
-        from paperboard.search.semantic import SemanticIndexer
-
         where, params = SemanticIndexer(using)._pending_sql(), [False, embed.model_key()]
     else:
         where, params = "FROM papers_paper p WHERE p.hidden = %s", [False]
@@ -103,7 +109,7 @@ def import_vectors(
     ids = np.asarray(data["ids"], dtype=np.int64)
     checks = np.asarray(data["check"], dtype=np.uint64)
     vecs = dequantise(data)
-    if vecs.shape != (len(ids), vectors.DIM) or len(checks) != len(ids):
+    if vecs.shape != (len(ids), store.DIM) or len(checks) != len(ids):
         raise OfflineError(f"{path}: arrays of mismatched shapes {vecs.shape}, {len(ids)} ids, {len(checks)} checks")
     report = ImportReport()
     model_key = embed.model_key()
@@ -131,10 +137,10 @@ def import_vectors(
                 same.append((pid, content_hash))
                 report.unchanged += 1
                 continue
-            rows.append(vectors.Row(pid, content_hash, text_hash, vecs[i]))
-        vectors.touch(same, using=using)
+            rows.append(store.Row(pid, content_hash, text_hash, vecs[i]))
+        store.touch(same, using=using)
         if rows:
-            vectors.write(rows, model_key, using=using)
+            store.write(rows, model_key, using=using)
             report.stored += len(rows)
         done += len(chunk)
         if progress:
@@ -156,7 +162,7 @@ def _stored_text_hashes(ids: list[int], model: str, using: str) -> dict[int, str
     marks = ",".join(["%s"] * len(ids))
     with connections[using].cursor() as cur:
         cur.execute(
-            f"SELECT paper_id, text_hash FROM {vectors.TABLE} WHERE model = %s AND paper_id IN ({marks})",
+            f"SELECT paper_id, text_hash FROM {store.TABLE} WHERE model = %s AND paper_id IN ({marks})",
             [model, *ids],
         )
         return {int(r[0]): r[1] for r in cur.fetchall()}
