@@ -13,7 +13,7 @@ from paperboard.ingest.formats import hf_daily
 from paperboard.ingest.limits import MAX_LINE_BYTES, size
 from paperboard.ingest.records import PaperRecord, Rejected
 
-DISCARD_CHUNK = 64 * 1024
+DISCARD_CHUNK = 1 << 20
 
 
 def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | None]:

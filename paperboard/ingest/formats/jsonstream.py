@@ -56,6 +56,7 @@ class _Text:
 
     def value(self, where: str, limit: int) -> object:
         """Decode the JSON value that starts here, reading more as needed, up to `limit` characters."""
+        self.peek()
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
