@@ -101,10 +101,11 @@ def _check_sizes_and_text(
     named = list(texts.items()) + [("an author name", a) for a in authors] + [("a category", c) for c in categories]
     if submission is not None:
         named += [("the submitter", submission.submitter), ("the submitter's name", submission.submitter_fullname)]
-    for name, value in named:
-        problem = unstorable(name.replace("_", " "), value)
-        if problem:
-            return problem
+    if _UNSTORABLE.search("".join(v for _, v in named if isinstance(v, str))):  # one search in the common case
+        for name, value in named:
+            problem = unstorable(name.replace("_", " "), value)
+            if problem:
+                return problem
     for name, limit in (("title", MAX_TITLE), ("abstract", MAX_ABSTRACT), ("comment", MAX_COMMENT),
                         ("journal_ref", MAX_JOURNAL_REF)):
         value = texts[name]
