@@ -7,6 +7,18 @@ import email.utils
 import re
 
 from paperboard.ingest import ids
+from paperboard.ingest.limits import (
+    MAX_ABSTRACT,
+    MAX_AUTHOR,
+    MAX_AUTHORS,
+    MAX_CATEGORIES,
+    MAX_CATEGORY,
+    MAX_COMMENT,
+    MAX_DOI,
+    MAX_JOURNAL_REF,
+    MAX_TITLE,
+    MAX_URL,
+)
 from paperboard.ingest.records import PaperRecord, Rejected, SubmissionRecord
 
 # arXiv category codes: cs.LG, math.AP, hep-th, q-bio.NC, astro-ph.GA ...
@@ -20,12 +32,29 @@ def squash(text: str | None) -> str:
     return " ".join(text.split())  # several times faster than a regex substitution
 
 
-# Column widths (papers.models): longer values are cut (names, DOIs) or dropped (URLs) rather than
-# failing the whole batch on PostgreSQL, which enforces them (SQLite does not).
-MAX_AUTHOR = 300
-MAX_CATEGORY = 40
-MAX_DOI = 200
-MAX_URL = 500
+# Column widths (papers.models, the MAX_* in limits.py): longer values are cut (names, DOIs) or dropped
+# (URLs) rather than failing the whole batch on PostgreSQL, which enforces them (SQLite does not).
+
+# Text no database can store: NUL (PostgreSQL refuses it) and lone UTF-16 surrogates (not encodable as
+# UTF-8; JSON lets "\\ud800" through).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(name: str, value: object) -> str | None:
+    """Why a text field cannot be stored, or None. Only strings are looked at."""
+    if isinstance(value, str):
+        m = _UNSTORABLE.search(value)
+        if m:
+            what = "a NUL character" if m.group() == "\x00" else f"a lone surrogate (U+{ord(m.group()):04X})"
+            return f"{name} contains {what}"
+    return None
+
+
+def too_long(name: str, text: str, limit: int) -> str | None:
+    """Why `text` is over `limit` characters once its whitespace is collapsed, or None."""
+    if len(text) <= limit or len(squashed := squash(text)) <= limit:  # squash only when it could matter
+        return None
+    return f"{name} longer than {limit:,} characters ({len(squashed):,})"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -59,6 +88,31 @@ def parse_datetime(value: str | None) -> dt.datetime | None:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+def _check_sizes_and_text(
+    authors: list[str], categories: list[str], submission: SubmissionRecord | None, **texts: object
+) -> str | None:
+    """The first reason this record cannot be stored (a cap from limits.py, or unstorable text), or None."""
+    if len(authors) > MAX_AUTHORS:
+        return f"{len(authors):,} authors, more than the {MAX_AUTHORS:,} allowed"
+    if len(categories) > MAX_CATEGORIES:
+        return f"{len(categories):,} categories, more than the {MAX_CATEGORIES:,} allowed"
+    named = list(texts.items()) + [("an author name", a) for a in authors] + [("a category", c) for c in categories]
+    if submission is not None:
+        named += [("the submitter", submission.submitter), ("the submitter's name", submission.submitter_fullname)]
+    if _UNSTORABLE.search("".join(v for _, v in named if isinstance(v, str))):  # one search in the common case
+        for name, value in named:
+            problem = unstorable(name.replace("_", " "), value)
+            if problem:
+                return problem
+    for name, limit in (("title", MAX_TITLE), ("abstract", MAX_ABSTRACT), ("comment", MAX_COMMENT),
+                        ("journal_ref", MAX_JOURNAL_REF)):
+        value = texts[name]
+        problem = too_long(name.replace("_", " "), value, limit) if isinstance(value, str) else None
+        if problem:
+            return problem
+    return None
 
 
 def build(
@@ -98,6 +152,13 @@ def build(
         categories = categories.split()
     if not all(isinstance(c, str) for c in categories):  # type: ignore[union-attr]
         return Rejected(source, where, f"{bare}: categories must be a list of codes")
+    problem = _check_sizes_and_text(
+        authors, categories, submission,  # type: ignore[arg-type]
+        title=title, abstract=abstract, comment=comment, journal_ref=journal_ref, doi=doi,
+        github_repo=github_repo, project_page=project_page,
+    )
+    if problem:
+        return Rejected(source, where, f"{bare}: {problem}")
     cats: list[str] = []
     for c in categories:  # type: ignore[union-attr]
         c = c.strip()

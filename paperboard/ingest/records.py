@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from paperboard.ingest.limits import MAX_REASON_CHARS
+
 
 @dataclass(slots=True)
 class SubmissionRecord:
@@ -44,6 +46,11 @@ class Rejected:
     source: str  # file name or URL
     where: str  # "line 12", "record 3", ...
     reason: str
+
+    def __post_init__(self) -> None:
+        # A reason may quote the bad value (an id, a date); a hostile file must not make reports huge.
+        if len(self.reason) > MAX_REASON_CHARS:
+            self.reason = self.reason[: MAX_REASON_CHARS - 1] + "…"
 
     def __str__(self) -> str:
         return f"{self.source}: {self.where}: {self.reason}"

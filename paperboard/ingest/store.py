@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from paperboard.ingest.limits import MAX_KEPT_REJECTIONS
 from paperboard.ingest.records import PaperRecord, Rejected
 from paperboard.papers import freshness
 from paperboard.search import lexical
@@ -61,7 +62,13 @@ class ImportStats:
     rejected: int = 0
     submissions_new: int = 0
     submissions_updated: int = 0
-    rejections: list[Rejected] = field(default_factory=list)
+    rejections: list[Rejected] = field(default_factory=list)  # the first MAX_KEPT_REJECTIONS only
+
+    def keep(self, rejections: Iterable[Rejected]) -> None:
+        """Keep rejections for the caller, up to MAX_KEPT_REJECTIONS (`rejected` counts them all)."""
+        room = MAX_KEPT_REJECTIONS - len(self.rejections)
+        if room > 0:
+            self.rejections.extend(list(rejections)[:room])
 
     @property
     def seen(self) -> int:
@@ -70,7 +77,7 @@ class ImportStats:
     def add(self, other: ImportStats) -> None:
         for f in fields(self):
             if f.name == "rejections":
-                self.rejections.extend(other.rejections)
+                self.keep(other.rejections)
             else:
                 setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
@@ -372,7 +379,7 @@ def import_records(
     for item in items:
         if isinstance(item, Rejected):
             total.rejected += 1
-            total.rejections.append(item)
+            total.keep([item])
             if on_reject:
                 on_reject(item)
             continue

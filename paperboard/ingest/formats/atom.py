@@ -14,8 +14,8 @@
     </feed>
 
 The API reports a bad query as a feed holding one entry whose id is `http://arxiv.org/api/errors#…`,
-with the message in its summary; that entry becomes a Rejected. The stream is read with `iterparse`
-and each entry is dropped once parsed, so large saved responses parse in constant memory.
+with the message in its summary; that entry becomes a Rejected. The stream is read in chunks
+(`xmlstream`) and each entry is dropped once parsed, so large saved responses parse in bounded memory.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from paperboard.ingest import clean, ids
+from paperboard.ingest.formats import xmlstream
+from paperboard.ingest.limits import MAX_XML_RECORD_BYTES, size
 from paperboard.ingest.records import PaperRecord, Rejected
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -63,6 +65,7 @@ _META = {
     _tag(OPENSEARCH, "startIndex"): "start_index",
     _tag(OPENSEARCH, "itemsPerPage"): "items_per_page",
 }
+_UNITS = {ENTRY, *_META}
 
 
 def _text(elem: ET.Element, tag: str) -> str:
@@ -119,29 +122,26 @@ def parse_entry(entry: ET.Element, source: str, where: str) -> PaperRecord | Rej
 def _iter(stream: BinaryIO, source: str, page: AtomPage) -> Iterator[PaperRecord | Rejected]:
     """Yield the entries of a feed as they are read; fill `page`'s paging numbers on the way."""
     n = 0
-    root: ET.Element | None = None
     try:
-        for event, elem in ET.iterparse(stream, events=("start", "end")):
-            if event == "start":
-                if root is None:
-                    root = elem
-                    if elem.tag != FEED:
-                        page.error = f"not an Atom feed (root element {elem.tag!r})"
-                        page.malformed = True
-                        yield Rejected(source, "file", page.error)
-                        return
-                continue
-            if elem.tag == ENTRY:
+        for unit in xmlstream.units(stream, _UNITS):
+            if unit.root:
+                if unit.tag != FEED:
+                    page.error = f"not an Atom feed (root element {unit.tag!r})"
+                    page.malformed = True
+                    yield Rejected(source, "file", page.error)
+                    return
+            elif unit.tag == ENTRY:
                 n += 1
-                item = parse_entry(elem, source, f"entry {n}")
+                if unit.element is None:
+                    yield Rejected(source, f"entry {n}", f"entry larger than {size(MAX_XML_RECORD_BYTES)}; skipped")
+                    continue
+                item = parse_entry(unit.element, source, f"entry {n}")
                 if isinstance(item, Rejected) and item.reason.startswith("arXiv API error: "):
                     page.error = item.reason.removeprefix("arXiv API error: ")
                 yield item
-                if root is not None:
-                    root.remove(elem)  # entries are direct children of <feed>; keep memory flat
-            elif elem.tag in _META:
+            elif unit.element is not None:
                 try:
-                    setattr(page, _META[elem.tag], int((elem.text or "").strip()))
+                    setattr(page, _META[unit.tag], int((unit.element.text or "").strip()))
                 except ValueError:
                     pass  # a missing number only disables the harvester's shortcut
     except ET.ParseError as exc:

@@ -5,29 +5,45 @@ Each item becomes a paper plus its day on the feed (SubmissionRecord) with upvot
 
 from __future__ import annotations
 
-import json
+import io
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from paperboard.ingest import clean
+from paperboard.ingest.formats import jsonstream
 from paperboard.ingest.records import PaperRecord, Rejected, SubmissionRecord
 
 
-def parse(data: bytes, source: str) -> Iterator[PaperRecord | Rejected]:
+def parse(data: bytes | BinaryIO, source: str) -> Iterator[PaperRecord | Rejected]:
+    """Yield the records of a daily-papers answer (bytes or a stream), item by item.
+
+    A malformed document keeps the records before the damage and rejects the rest with the reason.
+    """
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     try:
-        items = json.loads(data)
-    except ValueError as exc:
-        yield Rejected(source, "file", f"not valid JSON ({exc})")
-        return
-    if isinstance(items, dict):  # a single paper_info object, or {"papers": [...]}
-        items = items.get("papers", [items])
+        for where, value in jsonstream.items(stream):
+            if where == "file":  # not a list: a single paper_info object, or {"papers": [...]}
+                yield from _document(value, source)
+            else:
+                yield _item(value, source, where)
+    except jsonstream.BadJson as exc:
+        rest = "; the rest of the file was skipped" if exc.where != "file" else ""
+        yield Rejected(source, exc.where, f"{exc.reason}{rest}")
+
+
+def _document(value: object, source: str) -> Iterator[PaperRecord | Rejected]:
+    items = value.get("papers", [value]) if isinstance(value, dict) else value
     if not isinstance(items, list):
         yield Rejected(source, "file", "expected a JSON list of daily-papers items")
         return
     for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            yield Rejected(source, f"record {n}", "an item must be a JSON object")
-            continue
-        yield parse_item(item, source, f"record {n}")
+        yield _item(item, source, f"record {n}")
+
+
+def _item(item: object, source: str, where: str) -> PaperRecord | Rejected:
+    if not isinstance(item, dict):
+        return Rejected(source, where, "an item must be a JSON object")
+    return parse_item(item, source, where)
 
 
 def _int(value: object) -> int | None:

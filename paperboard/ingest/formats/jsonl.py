@@ -5,22 +5,47 @@ Hugging Face daily-papers items. The format is decided per line, so mixed files 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from paperboard.ingest import clean
 from paperboard.ingest.formats import hf_daily
+from paperboard.ingest.limits import MAX_LINE_BYTES, size
 from paperboard.ingest.records import PaperRecord, Rejected
 
+DISCARD_CHUNK = 1 << 20
 
-def parse(lines: Iterable[bytes], source: str) -> Iterator[PaperRecord | Rejected]:
-    for lineno, raw in enumerate(lines, start=1):
+
+def read_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | None]:
+    """Yield each line of `stream`; None for a line longer than `limit` bytes, which is read past in
+    chunks and never held whole."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(DISCARD_CHUNK)
+            yield None
+            continue
+        yield line
+
+
+def parse(stream: BinaryIO, source: str) -> Iterator[PaperRecord | Rejected]:
+    for lineno, raw in enumerate(read_lines(stream), start=1):
+        where = f"line {lineno}"
+        if raw is None:
+            yield Rejected(source, where, f"line longer than {size(MAX_LINE_BYTES)}; skipped")
+            continue
         if not raw.strip():
             continue
-        where = f"line {lineno}"
         try:
             obj = json.loads(raw)
         except ValueError as exc:
             yield Rejected(source, where, f"not valid JSON ({exc})")
+            continue
+        except RecursionError:
+            yield Rejected(source, where, "JSON nested too deeply")
             continue
         if not isinstance(obj, dict):
             yield Rejected(source, where, "a line must hold a JSON object")

@@ -18,7 +18,7 @@
 
 Deleted records are skipped without a word; records in another metadata format are rejected. An
 `<error code="noRecordsMatch">` is an empty answer, any other `<error>` a Rejected for the file.
-Records are parsed as they stream in and dropped afterwards (`iterparse`).
+Records are parsed as they stream in and dropped afterwards (`xmlstream`, bounded memory).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from paperboard.ingest import clean
+from paperboard.ingest.formats import xmlstream
+from paperboard.ingest.limits import MAX_XML_RECORD_BYTES, size
 from paperboard.ingest.records import PaperRecord, Rejected
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -249,39 +251,37 @@ def parse_record(record: ET.Element, source: str, where: str) -> PaperRecord | R
 
 
 _RECORD = {f"{{{OAI}}}record", "record"}
-_LIST = {f"{{{OAI}}}ListRecords", "ListRecords"}
 _TOKEN = {f"{{{OAI}}}resumptionToken", "resumptionToken"}
 _ERROR = {f"{{{OAI}}}error", "error"}
+_UNITS = _RECORD | _TOKEN | _ERROR
 
 
 def _iter(stream: BinaryIO, source: str, page: OaiPage) -> Iterator[PaperRecord | Rejected]:
     n = 0
-    root: ET.Element | None = None
-    container: ET.Element | None = None  # <ListRecords>, emptied record by record
     try:
-        for event, elem in ET.iterparse(stream, events=("start", "end")):
-            tag = elem.tag
-            if event == "start":
-                if root is None:
-                    root = elem
-                    if _local(tag) != "OAI-PMH":
-                        page.error = f"not an OAI-PMH response (root element {tag!r})"
-                        yield Rejected(source, "file", page.error)
-                        return
-                elif tag in _LIST:
-                    container = elem
+        for unit in xmlstream.units(stream, _UNITS):
+            tag, elem = unit.tag, unit.element
+            if unit.root:
+                if _local(tag) != "OAI-PMH":
+                    page.error = f"not an OAI-PMH response (root element {tag!r})"
+                    yield Rejected(source, "file", page.error)
+                    return
             elif tag in _RECORD:
                 n += 1
+                if elem is None:
+                    yield Rejected(source, f"record {n}", f"record larger than {size(MAX_XML_RECORD_BYTES)}; skipped")
+                    continue
                 item = parse_record(elem, source, f"record {n}")
                 if item is not None:
                     yield item
-                if container is not None:
-                    container.remove(elem)  # keep memory flat on big files
+            elif elem is None:
+                page.error = f"<{_local(tag)}> larger than {size(MAX_XML_RECORD_BYTES)}"
+                yield Rejected(source, "file", page.error)
             elif tag in _TOKEN:
                 page.resumption_token = (elem.text or "").strip() or None
-                size = elem.get("completeListSize")
-                if size and size.isdigit():
-                    page.complete_list_size = int(size)
+                size_attr = elem.get("completeListSize")
+                if size_attr and size_attr.isdigit():
+                    page.complete_list_size = int(size_attr)
             elif tag in _ERROR:
                 code = elem.get("code", "")
                 if code != "noRecordsMatch":

@@ -18,7 +18,8 @@ class Command(BaseCommand):
     help = (
         "Import papers from files: arXiv bulk-metadata JSONL, corpus JSONL, arXiv API Atom, OAI-PMH "
         "ListRecords (arXiv / arXivRaw) or Hugging Face daily-papers JSON; plain or gzipped. "
-        "Upserts by arXiv id; malformed records are reported and skipped."
+        "Upserts by arXiv id; malformed records are reported and skipped. Exits non-zero when a file could "
+        "not be read or imported nothing, and with --strict when any record was rejected."
     )
 
     def add_arguments(self, parser):
@@ -27,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=store.BATCH_SIZE, help="records per transaction")
         parser.add_argument("--rejects", metavar="FILE", help="also write every rejected record's reason to FILE")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+        parser.add_argument(
+            "--strict", action="store_true", help="exit non-zero if any record was rejected (the rest is still imported)"
+        )
 
     def handle(self, *args, **opts):
         paths = [Path(p) for p in opts["paths"]]
@@ -35,7 +39,8 @@ class Command(BaseCommand):
             raise CommandError(f"no such file: {', '.join(missing)}")
         rejects_file = open(opts["rejects"], "w", encoding="utf-8") if opts["rejects"] else None  # noqa: SIM115
         shown = 0
-        failed = []
+        failed = []  # unreadable: missing, or of no known format
+        empty = []  # read, but nothing in it could be imported
         total = store.ImportStats()
         started = time.monotonic()
         show_progress = sys.stderr.isatty() and not opts["no_progress"] and opts["verbosity"] > 0
@@ -65,6 +70,8 @@ class Command(BaseCommand):
                 finally:
                     progress.close()
                 total.add(stats)
+                if stats.rejected and stats.seen == stats.rejected:
+                    empty.append(path)  # every record rejected, or the file unreadable from the start
                 if opts["verbosity"] > 0:
                     self.stdout.write(f"{path.name}: {stats.summary()}")
         finally:
@@ -84,5 +91,12 @@ class Command(BaseCommand):
                     f"{waiting:,} papers are not in the search index yet: run `paperboard index` "
                     "(or `paperboard index --only lexical` for keyword search alone)"
                 )
+        problems = []
         if failed:
-            raise CommandError(f"{len(failed)} file(s) could not be read: {', '.join(map(str, failed))}")
+            problems.append(f"{len(failed)} file(s) could not be read: {', '.join(map(str, failed))}")
+        if empty:
+            problems.append(f"nothing could be imported from {len(empty)} file(s): {', '.join(map(str, empty))}")
+        if opts["strict"] and total.rejected:
+            problems.append(f"--strict: {total.rejected:,} record(s) rejected")
+        if problems:
+            raise CommandError("; ".join(problems))
