@@ -101,7 +101,7 @@ def requests_for(w) -> list[tuple[str, str, str, dict]]:
         "/accounts/password-reset/MQ/not-a-token",
         "/digest/subscribe", "/digest/confirm/not-a-token", f"/digest/preferences/{links.manage_token(s)}",
         f"/digest/unsubscribe/{links.manage_token(s)}", "/digest/preview/not-a-token",
-        "/healthz", "/readyz", "/metrics", "/api/", "/api/docs", "/api/openapi.json", "/api/daily_papers",
+        "/healthz", "/readyz", "/metrics", "/api/", "/api/no-such-endpoint", "/api/docs", "/api/openapi.json", "/api/daily_papers",
         "/api/papers", "/api/papers/search?q=paper", f"/api/papers/{a}", f"/api/papers/{a}/comments",
         f"/api/papers/{a}/similar", "/no/such/page", "/papers/2501.99999",
     ]
