@@ -22,11 +22,10 @@ from ninja.security import HttpBearer
 
 from paperboard import ratelimit
 from paperboard.absolute import absolute_url
-from paperboard.api import schemas, shapes
+from paperboard.api import schemas
 from paperboard.api.schemas import documented
-from paperboard.community.errors import Refused
-from paperboard.ingest import ids
-from paperboard.papers import caching, periods, queries
+from paperboard.errors import Refused
+from paperboard.papers import caching, ids, periods, queries, shapes
 
 api = NinjaAPI(
     title="Paperboard API",

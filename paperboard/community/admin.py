@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from paperboard.community import comments, moderation
-from paperboard.community.errors import Refused
 from paperboard.community.models import (
     AuthorClaim,
     Collection,
@@ -16,6 +15,7 @@ from paperboard.community.models import (
     Flag,
     ModerationAction,
 )
+from paperboard.errors import Refused
 
 
 def _run(modeladmin, request, queryset, action: str) -> None:

@@ -7,8 +7,8 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from paperboard.accounts.status import check_can_write
-from paperboard.community.errors import Refused
 from paperboard.community.models import Collection, CollectionItem
+from paperboard.errors import Refused
 from paperboard.papers.models import Paper
 from paperboard.safetext import storable
 
