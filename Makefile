@@ -17,7 +17,8 @@ install: $(STAMP)
 demo: $(STAMP)  ## install, load the bundled demo data, serve on http://127.0.0.1:8000
 	$(BIN)/paperboard demo
 
-test: $(STAMP)  ## install and run the whole suite (PAPERBOARD_DATABASE_URL picks the database)
+test: $(STAMP)  ## install, check the import layers (pyproject.toml) and run the whole suite (PAPERBOARD_DATABASE_URL picks the database)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 screenshots: $(STAMP)  ## refresh docs/img/ from the browser tests

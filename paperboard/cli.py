@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
+from paperboard.conf import SettingError
+
 OURS = {
     "demo": "migrate, load the bundled demo data and serve it (what `make demo` runs)",
     "serve": "run the production web server (gunicorn)",
@@ -32,9 +36,6 @@ def main(argv: list[str] | None = None) -> None:
     if not args or args[0] in ("-h", "--help"):
         print(usage())
         return
-    from django.core.management import execute_from_command_line
-
-    from paperboard.conf import SettingError
 
     try:
         execute_from_command_line(["paperboard", *args])

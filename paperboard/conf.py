@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from paperboard import conftypes as T
-from paperboard.ingest.clean import CATEGORY_RE
 
 
 class SettingError(ValueError):
@@ -163,7 +162,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Comma-separated arXiv categories the `ingest` job harvests from the arXiv API, e.g. `cs.LG,cs.CL`. "
         "Empty: the job does nothing.",
-        T.Names("comma-separated arXiv categories (`cs.LG,cs.CL`)", CATEGORY_RE),
+        T.Names("comma-separated arXiv categories (`cs.LG,cs.CL`)", T.CATEGORY_RE),
     ),
     Setting(
         "TRENDING_EVERY",

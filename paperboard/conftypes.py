@@ -136,6 +136,10 @@ class Url:
         return value
 
 
+# arXiv category codes: cs.LG, math.AP, hep-th, q-bio.NC, astro-ph.GA ... (settings and the importer)
+CATEGORY_RE = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z\-]{2,})?$")
+
+
 @dataclass(frozen=True)
 class Names:
     """A comma-separated list; each item must match `pattern`. Empty items are dropped."""

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from paperboard.papers.models import RateCounter
 from paperboard.web import client_ip
 
 LIMITS: dict[str, tuple[int, int]] = {
@@ -42,7 +43,6 @@ def hit(name: str, who: str, now: float | None = None) -> None:
     """Count one `name` action by `who`; raise RateLimited when over the limit for this window."""
     if not settings.PAPERBOARD_RATELIMIT_ENABLED:
         return
-    from paperboard.papers.models import RateCounter
 
     limit, window = LIMITS[name]
     now = time.time() if now is None else now

@@ -73,6 +73,7 @@ def stored_or_created(data_dir: Path) -> str:
 
 def refuse_to_start() -> None:
     """For `serve` and `worker`: a one-line CommandError instead of starting with an unsafe key."""
+    # lazy: settings.py imports this module while Django's settings load; these are for commands only
     from django.conf import settings
     from django.core.management.base import CommandError
 

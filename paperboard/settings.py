@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from paperboard import conf, secretkey
-from paperboard.ops import logs
+from paperboard import conf, logs, secretkey
 
 _conf = conf.load()  # every PAPERBOARD_* value checked: a bad one stops here with a one-line SettingError
 
@@ -36,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "ninja",  # /api/docs from the Swagger UI inside the django-ninja package, not a CDN (paperboard/ops/csp.py)
+    "ninja",  # /api/docs from the Swagger UI inside the django-ninja package, not a CDN (paperboard/csp.py)
     "paperboard.papers",
     "paperboard.ingest",
     "paperboard.demo",
@@ -46,6 +45,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "paperboard.digests",
+    "paperboard.feeds",
     "paperboard.jobs",
     "paperboard.ops",
 ]
@@ -53,7 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "paperboard.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "paperboard.ops.csp.ContentSecurityPolicyMiddleware",
+    "paperboard.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -5,10 +5,10 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from paperboard.api.api import api, unknown_endpoint
-from paperboard.ingest.ids import ROUTE_PATTERN
 from paperboard.ops import metrics as ops_metrics
 from paperboard.ops import views as ops_views
 from paperboard.papers import views
+from paperboard.papers.ids import ROUTE_PATTERN
 
 FMT = r"(?P<fmt>\.json)?"
 

@@ -19,7 +19,7 @@ from paperboard import settings as project_settings
 from paperboard.accounts import confirmation, tokens
 from paperboard.accounts.models import ApiToken, Profile, profile_of
 from paperboard.accounts.status import check_can_write
-from paperboard.community.errors import Refused
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Vote
 from tests.conftest import make_paper, put_on_feed

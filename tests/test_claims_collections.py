@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from paperboard.community import claims, collections
-from paperboard.community.errors import Refused
 from paperboard.community.models import AuthorClaim, Collection, CollectionItem, ModerationAction
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
 from tests.conftest import make_paper, put_on_feed

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 
 from paperboard.community import comments
-from paperboard.community.errors import Refused
 from paperboard.community.models import Comment
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
 from tests.conftest import make_paper, put_on_feed

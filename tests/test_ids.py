@@ -1,6 +1,6 @@
 import pytest
 
-from paperboard.ingest import ids
+from paperboard.papers import ids
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from paperboard.ops import logs
+from paperboard import logs
 
 
 def test_a_json_log_line_carries_level_logger_message_extras_and_the_exception():

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from paperboard.accounts.models import profile_of
 from paperboard.community import claims, collections, comments, moderation
-from paperboard.community.errors import Refused
 from paperboard.community.models import AuthorClaim, Comment, Flag, ModerationAction
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
 from tests.conftest import make_paper, put_on_feed

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from paperboard.accounts.models import profile_of
 from paperboard.community import rules, submissions, views_feed
-from paperboard.community.errors import Refused
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Submission
 from tests.conftest import make_paper, put_on_feed

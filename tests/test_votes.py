@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from paperboard.accounts.models import profile_of
 from paperboard.community import votes
-from paperboard.community.errors import Refused
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Vote
 from tests.conftest import make_paper, put_on_feed

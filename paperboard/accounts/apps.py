@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
+        # lazy: models exist only once the app registry is ready, which is when ready() runs
         from django.contrib.auth import get_user_model
         from django.db.models.signals import pre_delete
 

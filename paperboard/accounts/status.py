@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 
 from paperboard.accounts.models import profile_of
-from paperboard.community.errors import Refused, refused_response
+from paperboard.errors import Refused
+from paperboard.web import refused_response
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -26,8 +26,7 @@ from paperboard.accounts import confirmation, forms
 from paperboard.accounts.deletion import delete_user
 from paperboard.accounts.models import ApiToken, profile_of
 from paperboard.accounts.status import writer_required
-from paperboard.api import shapes
-from paperboard.papers import freshness, queries
+from paperboard.papers import freshness, queries, shapes
 from paperboard.papers.models import Submission, Vote
 from paperboard.ratelimit import limit
 

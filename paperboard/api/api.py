@@ -22,11 +22,16 @@ from ninja.security import HttpBearer
 
 from paperboard import ratelimit
 from paperboard.absolute import absolute_url
-from paperboard.api import schemas, shapes
+from paperboard.accounts.models import ApiToken
+from paperboard.accounts.status import check_can_write
+from paperboard.api import schemas
 from paperboard.api.schemas import documented
-from paperboard.community.errors import Refused
-from paperboard.ingest import ids
-from paperboard.papers import caching, periods, queries
+from paperboard.community import comments, submissions, votes
+from paperboard.community.models import Comment
+from paperboard.errors import Refused
+from paperboard.papers import caching, ids, periods, queries, shapes
+from paperboard.papers.models import Paper, Vote
+from paperboard.search import service
 
 api = NinjaAPI(
     title="Paperboard API",
@@ -163,8 +168,6 @@ class BearerToken(HttpBearer):
     """Authenticate a write with an API token; a missing or bad token is a 401 JSON error."""
 
     def authenticate(self, request, token):
-        from paperboard.accounts.models import ApiToken
-
         user = ApiToken.user_for(token)
         if user is not None:
             request.user = user
@@ -196,8 +199,6 @@ def _rate_limited(request, exc: ratelimit.RateLimited):
 
 
 def _writer(request, action: str):
-    from paperboard.accounts.status import check_can_write
-
     check_can_write(request.auth)
     ratelimit.hit(action, f"u{request.auth.pk}")
     return request.auth
@@ -206,8 +207,6 @@ def _writer(request, action: str):
 @api.post("/papers/submit", auth=BearerToken(), **documented({201: schemas.DailyPaper}, *WRITE_ERRORS, 409, 422, 503),
           summary="Submit a paper")
 def submit_paper(request: HttpRequest, body: schemas.SubmitIn):
-    from paperboard.community import submissions
-
     user = _writer(request, "submit")
     submission = submissions.submit(user, body.id, note=body.note or "")
     queries.attach_people([submission.paper])
@@ -215,8 +214,6 @@ def submit_paper(request: HttpRequest, body: schemas.SubmitIn):
 
 
 def _vote_state(paper, user) -> dict:
-    from paperboard.papers.models import Paper, Vote
-
     upvotes = Paper.objects.filter(pk=paper.pk).values_list("upvotes", flat=True).first()
     return {"id": paper.arxiv_id, "upvotes": upvotes, "voted": Vote.objects.filter(paper=paper, user=user).exists()}
 
@@ -224,8 +221,6 @@ def _vote_state(paper, user) -> dict:
 @api.post("/papers/{path:paper_id}/upvote", auth=BearerToken(), **documented({200: schemas.VoteOut}, *WRITE_ERRORS),
           summary="Upvote")
 def upvote(request: HttpRequest, paper_id: str):
-    from paperboard.community import votes
-
     user = _writer(request, "vote")
     paper = _paper_or_404(paper_id)
     votes.upvote(user, paper)
@@ -235,8 +230,6 @@ def upvote(request: HttpRequest, paper_id: str):
 @api.delete("/papers/{path:paper_id}/upvote", auth=BearerToken(), **documented({200: schemas.VoteOut}, *WRITE_ERRORS),
             summary="Take back")
 def take_back_upvote(request: HttpRequest, paper_id: str):
-    from paperboard.community import votes
-
     user = _writer(request, "vote")
     paper = _paper_or_404(paper_id)
     votes.unvote(user, paper)
@@ -246,8 +239,6 @@ def take_back_upvote(request: HttpRequest, paper_id: str):
 @api.get("/papers/{path:paper_id}/comments", **documented({200: list[schemas.CommentOut]}, 400, 404),
          summary="Comments, oldest first")
 def list_comments(request: HttpRequest, paper_id: str):
-    from paperboard.community import comments
-
     paper = _paper_or_404(paper_id)
     return json_response([comments.comment_json(c) for c in comments.thread(paper)])
 
@@ -255,9 +246,6 @@ def list_comments(request: HttpRequest, paper_id: str):
 @api.post("/papers/{path:paper_id}/comments", auth=BearerToken(), **documented({201: schemas.CommentOut}, *WRITE_ERRORS),
           summary="Comment")
 def post_comment(request: HttpRequest, paper_id: str, body: schemas.CommentIn):
-    from paperboard.community import comments
-    from paperboard.community.models import Comment
-
     user = _writer(request, "comment")
     paper = _paper_or_404(paper_id)
     parent = None
@@ -282,8 +270,6 @@ def similar_papers(
 ):
     """Nearest neighbours of the paper's title-and-abstract embedding (see docs/search.md), best first;
     the paper itself and hidden papers are left out. A paper not yet indexed is embedded on the fly."""
-    from paperboard.search import service
-
     def build() -> HttpResponse:
         paper = _paper_or_404(paper_id)
         items = service.similar(paper, limit)
@@ -303,8 +289,6 @@ def search_papers(
     """Hugging Face's `GET /api/papers/search` (`HfApi.list_papers(query=...)`): daily-item-shaped results
     (`paper`, `title`, `summary`, ...), best first; `publishedAt` is when the paper went on the feed (null
     when it never did). An arXiv id or URL as `q` returns that paper."""
-    from paperboard.search import service
-
     return caching.cached_response(request, lambda: json_response(service.api_items(q, limit, sort, mode)))
 
 

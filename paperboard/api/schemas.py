@@ -1,4 +1,4 @@
-"""The OpenAPI schema's shapes and answers (documentation: handlers build the same dicts in shapes.py).
+"""The OpenAPI schema's shapes and answers (documentation: handlers build the same dicts in papers/shapes.py).
 
 Field names are the JSON names the API sends, which follow Hugging Face's papers API: where that name
 is not a Python name (`_id`), the field has it as alias and operations are documented `by_alias`.

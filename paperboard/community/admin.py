@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from paperboard.community import comments, moderation
-from paperboard.community.errors import Refused
 from paperboard.community.models import (
     AuthorClaim,
     Collection,
@@ -16,6 +15,8 @@ from paperboard.community.models import (
     Flag,
     ModerationAction,
 )
+from paperboard.errors import Refused
+from paperboard.papers import freshness
 
 
 def _run(modeladmin, request, queryset, action: str) -> None:
@@ -56,8 +57,6 @@ class CommentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change and obj.visible:
             comments._bump(obj.paper_id, +1)
-        from paperboard.papers import freshness
-
         freshness.data_changed()
 
     def delete_model(self, request, obj):

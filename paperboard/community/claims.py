@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from paperboard.accounts.status import check_can_write
-from paperboard.community.errors import Refused
 from paperboard.community.models import AuthorClaim
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, PaperAuthor
 

@@ -7,9 +7,10 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from paperboard.accounts.status import check_can_write
-from paperboard.community.errors import Refused
 from paperboard.community.models import Collection, CollectionItem
+from paperboard.errors import Refused
 from paperboard.papers.models import Paper
+from paperboard.papers.queries import attach_people
 from paperboard.safetext import storable
 
 NAME_MAX = 100
@@ -112,8 +113,6 @@ def visible_to(viewer, owner_username: str, slug: str) -> Collection:
 
 def papers_in(collection: Collection) -> list[Paper]:
     """Visible papers in a collection, most recently added first, with authors attached."""
-    from paperboard.papers.queries import attach_people
-
     items = list(
         CollectionItem.objects.filter(collection=collection, paper__hidden=False)
         .select_related("paper")

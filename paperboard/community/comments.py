@@ -13,12 +13,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from paperboard.accounts.status import check_can_write
-from paperboard.api.shapes import iso
 from paperboard.community import markdown
-from paperboard.community.errors import Refused
 from paperboard.community.models import Comment
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
+from paperboard.papers.shapes import iso
 from paperboard.safetext import storable
 
 MAX_DEPTH_SHOWN = 6  # replies deeper than this are drawn without further indentation

@@ -20,6 +20,7 @@ import xml.etree.ElementTree as etree
 
 import markdown as md_lib
 import nh3
+from django.contrib.auth import get_user_model
 from markdown.extensions import Extension
 from markdown.inlinepatterns import HTML_RE, HtmlInlineProcessor, InlineProcessor
 from markdown.postprocessors import Postprocessor
@@ -228,7 +229,6 @@ def mentioned_usernames(text: str) -> set[str]:
     candidates.discard("")
     if not candidates:
         return set()
-    from django.contrib.auth import get_user_model
 
     return set(get_user_model().objects.filter(username__in=candidates).values_list("username", flat=True))
 

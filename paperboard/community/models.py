@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from paperboard.community import markdown
 from paperboard.papers.models import Paper
 
 
@@ -50,8 +51,6 @@ class Comment(models.Model):
         return self.deleted_at is None and not self.hidden
 
     def save(self, *args, **kwargs):
-        from paperboard.community import markdown
-
         fields = kwargs.get("update_fields")
         if fields is None or "body" in fields or "deleted_at" in fields:
             self.body_html = "" if self.deleted_at else markdown.render(self.body)

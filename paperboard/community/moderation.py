@@ -15,8 +15,8 @@ from django.utils import timezone
 from paperboard.accounts.models import Profile, profile_of
 from paperboard.accounts.status import check_can_write
 from paperboard.community import claims, comments
-from paperboard.community.errors import Refused
 from paperboard.community.models import AuthorClaim, Comment, Flag, ModerationAction
+from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Submission
 from paperboard.safetext import storable

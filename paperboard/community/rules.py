@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from paperboard.community.errors import Refused
-from paperboard.ingest import ids
+from paperboard.errors import Refused
+from paperboard.papers import ids
 from paperboard.safetext import storable
 
 NOTE_MAX_CHARS = 1000  # the API's SubmitIn.note has the same limit

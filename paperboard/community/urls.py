@@ -6,7 +6,7 @@ urlpatterns: list = []
 from django.urls import re_path  # noqa: E402
 
 from paperboard.community import views_feed  # noqa: E402
-from paperboard.ingest.ids import ROUTE_PATTERN  # noqa: E402
+from paperboard.papers.ids import ROUTE_PATTERN  # noqa: E402
 
 urlpatterns += [
     path("papers/submit", views_feed.submit_page, name="submit"),
@@ -18,7 +18,7 @@ urlpatterns += [
 from django.urls import re_path  # noqa: E402
 
 from paperboard.community import views_discuss as discuss  # noqa: E402
-from paperboard.ingest.ids import ROUTE_PATTERN as _ARXIV  # noqa: E402
+from paperboard.papers.ids import ROUTE_PATTERN as _ARXIV  # noqa: E402
 
 urlpatterns += [
     re_path(rf"^papers/(?P<arxiv_id>{_ARXIV})/comments$", discuss.comment_post, name="comment-post"),

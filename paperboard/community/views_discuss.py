@@ -19,16 +19,15 @@ from django.views.decorators.http import require_GET, require_POST
 from paperboard import ratelimit
 from paperboard.accounts.models import profile_of
 from paperboard.community import claims, collections, comments, moderation
-from paperboard.community.errors import Refused
-from paperboard.community.errors import is_htmx as _is_htmx
-from paperboard.community.errors import login_redirect as _login_redirect
-from paperboard.community.errors import refused_response as _refused
-from paperboard.community.errors import wants_json as _wants_json
 from paperboard.community.models import AuthorClaim, Collection, Comment
-from paperboard.ingest import ids
-from paperboard.papers import queries
+from paperboard.errors import Refused
+from paperboard.papers import ids, queries
 from paperboard.papers.models import Paper
-from paperboard.papers.views import page_number
+from paperboard.web import is_htmx as _is_htmx
+from paperboard.web import login_redirect as _login_redirect
+from paperboard.web import page_number
+from paperboard.web import refused_response as _refused
+from paperboard.web import wants_json as _wants_json
 
 INPUT_PROBLEMS = {400, 409}  # shown as a message beside the form, not as an error page
 

@@ -19,13 +19,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from paperboard import ratelimit
-from paperboard.api import shapes
 from paperboard.community import rules, submissions, votes
-from paperboard.community.errors import Refused
-from paperboard.ingest import ids
-from paperboard.papers import caching, queries, ranking
+from paperboard.errors import Refused
+from paperboard.papers import caching, ids, queries, ranking, shapes
 from paperboard.papers.models import Paper
-from paperboard.papers.views import page_number
+from paperboard.web import page_number
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -26,6 +26,7 @@ from paperboard.digests import preferences, schedule
 from paperboard.digests.models import SentPaper, Subscription
 from paperboard.papers import queries
 from paperboard.papers.models import Paper, PaperCategory
+from paperboard.search import hybrid, query
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +145,6 @@ class Candidates:
 
     def topic(self, text: str) -> list[Paper]:
         def make():
-            from paperboard.search import hybrid, query
-
             since = self.today - dt.timedelta(days=TOPIC_LOOKBACK_DAYS)
             # Sorted by upvotes, hybrid answers with the papers whose words match (semantic neighbours have
             # no cut-off, so they never make a saved search "match").
@@ -157,7 +156,7 @@ class Candidates:
     def for_you(self, user) -> list[Paper]:
         """Recent papers suggested for `user` (not shared: made per subscriber, never cached)."""
         try:
-            from paperboard.search import foryou
+            from paperboard.search import foryou  # lazy: needs the semantic search, which may be missing
 
             feed = foryou.recommend(user, limit=FOR_YOU_POOL, today=self.today)
         except Exception:  # noqa: BLE001 - as in _cached: the rest of the digest still goes out

@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from paperboard.ops import csp
+from paperboard import csp
 
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 NAME_RE = re.compile(r"^[\w.-]+\.log$")
@@ -110,7 +110,7 @@ def show(request: HttpRequest, name: str) -> HttpResponse:
 @require_GET
 def show_html(request: HttpRequest, name: str) -> HttpResponse:
     """A message's HTML part on its own, as a mail client shows it (the outbox page frames it): sandboxed, its
-    inline styles allowed and no script at all (paperboard.ops.csp.EMAIL_POLICY)."""
+    inline styles allowed and no script at all (paperboard.csp.EMAIL_POLICY)."""
     gate = _gate(request)
     if gate is not None:
         return gate

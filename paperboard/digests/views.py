@@ -11,13 +11,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from paperboard import csp
 from paperboard.accounts.status import check_can_write, is_confirmed, writer_required
-from paperboard.community.errors import Refused, refused_response
 from paperboard.digests import content, links, message, subscriptions
 from paperboard.digests.forms import PreferencesForm, SubscribeForm
 from paperboard.digests.models import Subscription
-from paperboard.ops import csp
+from paperboard.errors import Refused
 from paperboard.ratelimit import limit
+from paperboard.web import refused_response
 
 SETTINGS_ANCHOR = "/accounts/settings#digest"
 

@@ -1,6 +1,6 @@
 """Follow any view as a feed: RSS 2.0, Atom 1.0 and JSON Feed 1.1 (see docs/feeds.md).
 
-Not a Django app (no models, no migrations); one module per job:
+A Django app without models (installed for its template tag); one module per job:
 
     formats.py      the three formats: extension, media type, label
     links.py        each view's feed: its title and URLs (self links, and the pages' autodiscovery tags)
@@ -11,7 +11,8 @@ Not a Django app (no models, no migrations); one module per job:
     conditional.py  ETag, Last-Modified and the 304 answer
     views.py        the views: source -> items -> render -> conditional GET
     urls.py         the routes, included from paperboard/urls.py
+    templatetags/   `{% feed_links %}`
 
 The pages carry `<link rel="alternate">` tags from `{% feed_links %}`
-(paperboard/papers/templatetags/feed_links.py).
+(paperboard/feeds/templatetags/feed_links.py).
 """

@@ -7,18 +7,15 @@ carries for its own view (`{% feed_links %}`). Paths come from the routes in fee
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from paperboard.community.models import Collection
 from paperboard.feeds.formats import FORMATS
 from paperboard.papers import periods
 from paperboard.search import query as querylang
-
-if TYPE_CHECKING:
-    from paperboard.community.models import Collection
-    from paperboard.search.service import Search
+from paperboard.search.service import Search
 
 PERIOD_TITLES = {"date": "Daily Papers", "week": "Weekly Papers", "month": "Monthly Papers"}
 

@@ -16,8 +16,8 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, QueryDict
 
 from paperboard.community import collections
-from paperboard.community.errors import Refused
 from paperboard.community.models import CollectionItem
+from paperboard.errors import Refused
 from paperboard.feeds import links
 from paperboard.feeds.text import clean
 from paperboard.papers import periods, queries

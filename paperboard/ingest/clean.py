@@ -6,7 +6,7 @@ import datetime as dt
 import email.utils
 import re
 
-from paperboard.ingest import ids
+from paperboard.conftypes import CATEGORY_RE
 from paperboard.ingest.limits import (
     MAX_ABSTRACT,
     MAX_AUTHOR,
@@ -20,9 +20,7 @@ from paperboard.ingest.limits import (
     MAX_URL,
 )
 from paperboard.ingest.records import PaperRecord, Rejected, SubmissionRecord
-
-# arXiv category codes: cs.LG, math.AP, hep-th, q-bio.NC, astro-ph.GA ...
-CATEGORY_RE = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z\-]{2,})?$")
+from paperboard.papers import ids
 
 
 def squash(text: str | None) -> str:

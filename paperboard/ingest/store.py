@@ -29,7 +29,7 @@ from django.utils.dateparse import parse_datetime
 from paperboard.ingest.limits import MAX_KEPT_REJECTIONS
 from paperboard.ingest.records import PaperRecord, Rejected
 from paperboard.papers import freshness
-from paperboard.search import lexical
+from paperboard.papers.signals import papers_written
 
 BATCH_SIZE = 2000
 P = "papers_paper"
@@ -280,8 +280,9 @@ class Store:
             feed = [(existing[r.arxiv_id][0], r) for r in records if r.submission is not None]
             if feed:
                 self._write_submissions(cur, feed, stats)
-            # Keep the search index in step (a fixed number of statements per batch; see lexical.sync).
-            lexical.sync(cur, [pk for pk, _ in changed] + [existing[r.arxiv_id][0] for r in new], run=self)
+            # The search index keeps in step, inside this transaction (paperboard/search/receivers.py).
+            written = [pk for pk, _ in changed] + [existing[r.arxiv_id][0] for r in new]
+            papers_written.send(sender=Store, cursor=cur, paper_ids=written, run=self)
         return stats
 
     def _user_id(self, username: str, fullname: str) -> int | None:

@@ -14,6 +14,7 @@ import threading
 
 from django.db import close_old_connections, connections
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from paperboard.jobs import runs
 from paperboard.jobs.models import JobRun
@@ -48,8 +49,6 @@ def tick(every: dict[str, float] | None = None, now: dt.datetime | None = None) 
 
 def tidy(now: dt.datetime | None = None) -> None:
     """Delete finished task rows and old job runs."""
-    from django_tasks_db.models import DBTaskResult
-
     now = now or timezone.now()
     DBTaskResult.objects.finished().filter(finished_at__lt=now - KEEP_TASK_RESULTS).delete()
     old = JobRun.objects.filter(due_at__lt=now - KEEP_RUNS).exclude(status__in=runs.LIVE)

@@ -11,6 +11,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
+from paperboard.digests import sending
+from paperboard.ingest import harvest
+from paperboard.jobs.runs import last_good
+from paperboard.papers import ranking
+from paperboard.search.indexing import load_indexers
+
 Heartbeat = Callable[[], None]
 
 INGEST_FIRST_DAYS = 2  # the first ingest run (no earlier good run) harvests this many days back
@@ -20,8 +26,6 @@ INDEX_RUN_SECONDS = 240.0  # an index run stops after the batch that passes this
 
 def send_digests(heartbeat: Heartbeat) -> dict:
     """Every digest that is due (deliveries are shared out by compare-and-set: runs may overlap)."""
-    from paperboard.digests import sending
-
     report = sending.send_due()
     return report.as_dict()
 
@@ -30,9 +34,6 @@ def ingest_arxiv(heartbeat: Heartbeat) -> dict:
     """Harvest PAPERBOARD_INGEST_CATEGORIES from the arXiv API, from a day before the last good run's last day
     (or INGEST_FIRST_DAYS back) to today. Every page is read (no stop at an unchanged page), so a run taken
     over after a crash re-reads what the dead worker imported (unchanged) and goes on to the pages it did not."""
-    from paperboard.ingest import harvest
-    from paperboard.jobs.runs import last_good
-
     categories = settings.PAPERBOARD_INGEST_CATEGORIES
     if not categories:
         return {"skipped": "PAPERBOARD_INGEST_CATEGORIES is empty"}
@@ -54,9 +55,6 @@ def ingest_arxiv(heartbeat: Heartbeat) -> dict:
 def refresh_trending(heartbeat: Heartbeat) -> dict:
     """Re-read Hugging Face's daily papers for today and each day of the trending window, so the imported
     trending signals (upvotes, comment counts, GitHub stars) are current; cached pages follow at once."""
-    from paperboard.ingest import harvest
-    from paperboard.papers import ranking
-
     url = settings.PAPERBOARD_HF_DAILY_PAPERS_URL
     if not url:
         return {"skipped": "PAPERBOARD_HF_DAILY_PAPERS_URL is empty"}
@@ -75,8 +73,6 @@ class _OutOfTime(Exception):
 
 def build_index(heartbeat: Heartbeat, budget: float | None = None, batch_size: int | None = None) -> dict:
     """Index what is pending, indexer by indexer (as `paperboard index`), for about INDEX_RUN_SECONDS."""
-    from paperboard.search.indexing import load_indexers
-
     deadline = time.monotonic() + (INDEX_RUN_SECONDS if budget is None else budget)
     indexers, missing = load_indexers()
     report: dict = {"unavailable": [path for path, _why in missing]} if missing else {}

@@ -24,12 +24,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.core.serializers import sort_dependencies
 from django.db import connections, transaction
 
 from paperboard import conf
+from paperboard.papers.models import Paper
 
 BATCH = 2000
 ALIAS = "copy_target"
@@ -66,8 +69,6 @@ def models_in_order() -> list:
 
 def connect(url: str) -> str:
     """Register the target database under ALIAS (with Django's defaults filled in)."""
-    from django.conf import settings
-
     target = conf.parse_database_url(url, settings.DATA_DIR)
     configured = connections.configure_settings({"default": dict(connections.settings["default"]), ALIAS: target})
     connections.settings[ALIAS] = configured[ALIAS]
@@ -111,10 +112,6 @@ def fingerprint(model, using: str) -> tuple[int, str]:
 
 
 def _has_data(using: str) -> bool:
-    from django.contrib.auth import get_user_model
-
-    from paperboard.papers.models import Paper
-
     return Paper.objects.using(using).exists() or get_user_model().objects.using(using).exists()
 
 

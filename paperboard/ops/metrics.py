@@ -14,13 +14,19 @@ Read from the database at scrape time (the same from every process and host):
 
 from __future__ import annotations
 
+import hmac
 import time
 
+from django.conf import settings
 from django.db.models import Count, Max
-from django.http import HttpRequest, HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_tasks_db.models import DBTaskResult
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from paperboard.digests.models import Delivery, Subscription
+from paperboard.jobs.models import JobRun
+from paperboard.papers.models import Paper
 from paperboard.web import client_ip, from_trusted_proxy
 
 REQUESTS = Histogram(
@@ -52,12 +58,6 @@ class DatabaseCollector:
     """Gauges read from the database when Prometheus scrapes."""
 
     def collect(self):
-        from django_tasks_db.models import DBTaskResult
-
-        from paperboard.digests.models import Delivery, Subscription
-        from paperboard.jobs.models import JobRun
-        from paperboard.papers.models import Paper
-
         jobs = GaugeMetricFamily("paperboard_jobs", "Background jobs by task and status.", labels=["task", "status"])
         for task, status, n in DBTaskResult.objects.values_list("task_path", "status").annotate(n=Count("id")):
             jobs.add_metric([task.rsplit(".", 1)[-1], status], n)
@@ -95,10 +95,6 @@ def allowed(request: HttpRequest) -> tuple[bool, int, str]:
     Loopback means the client address (`paperboard.web.client_ip`): a request that a same-host proxy
     forwards for a remote client is refused, and so is one forwarded by a proxy that is not trusted.
     """
-    import hmac
-
-    from django.conf import settings
-
     token = settings.PAPERBOARD_METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -115,9 +111,6 @@ def allowed(request: HttpRequest) -> tuple[bool, int, str]:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    from django.http import JsonResponse
-    from prometheus_client import REGISTRY
-
     ok, status, reason = allowed(request)
     if not ok:
         return JsonResponse({"error": reason, "code": "forbidden" if status == 403 else "unauthorized"}, status=status)

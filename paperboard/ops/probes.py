@@ -18,13 +18,14 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
 
 Result = tuple[bool, str]
 
 
 def database(using: str = "default") -> Result:
-    from django.db import connections
-
     try:
         with connections[using].cursor() as cur:
             cur.execute("SELECT 1")
@@ -35,9 +36,6 @@ def database(using: str = "default") -> Result:
 
 
 def migrations(using: str = "default") -> Result:
-    from django.db import connections
-    from django.db.migrations.executor import MigrationExecutor
-
     try:
         executor = MigrationExecutor(connections[using])
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -49,8 +47,6 @@ def migrations(using: str = "default") -> Result:
 
 
 def cache() -> Result:
-    from django.core.cache import caches
-
     key, value = f"probe:{secrets.token_hex(4)}", secrets.token_hex(4)
     try:
         store = caches["default"]

@@ -9,24 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from paperboard.api import shapes
-from paperboard.ingest import ids
-from paperboard.papers import caching, periods, queries
+from paperboard.papers import caching, ids, periods, queries, shapes
+from paperboard.web import page_number
 
 
 def _wants_json(request: HttpRequest, fmt: str | None) -> bool:
     return fmt == ".json" or request.GET.get("format") == "json"
-
-
-MAX_PAGE = 10_000  # `?p=` beyond this is read as this (an empty page): the offset stays a database integer
-
-
-def page_number(request: HttpRequest) -> int:
-    """`?p=` as a page index, 0..MAX_PAGE; 0 when it is not a number."""
-    try:
-        return min(max(0, int(request.GET.get("p", "0"))), MAX_PAGE)
-    except ValueError:
-        return 0
 
 
 def _render_feed(request: HttpRequest, period: periods.Period, fmt: str | None, canonical: bool) -> HttpResponse:

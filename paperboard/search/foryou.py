@@ -29,9 +29,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from paperboard.accounts.status import writer_required
-from paperboard.api import shapes
 from paperboard.community.models import CollectionItem
-from paperboard.papers import queries
+from paperboard.papers import queries, shapes
 from paperboard.papers.models import Paper, PaperCategory, Submission, Vote
 from paperboard.search import semantic
 from paperboard.search.models import Interest

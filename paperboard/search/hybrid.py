@@ -52,9 +52,8 @@ def start_query_vector(text: str, depth: int = CANDIDATES) -> Future | None:
     if not text.strip():
         return None
     try:
-        from paperboard.search import (
-            semantic,  # torch / sentence-transformers behind it may be missing or broken
-        )
+        # lazy: optional; torch / sentence-transformers behind it may be missing or broken
+        from paperboard.search import semantic
 
         if not semantic.ready():
             return None
@@ -69,9 +68,8 @@ def semantic_search(text: str, limit: int, vector: Future | None = None) -> list
     if not text.strip() or limit <= 0:
         return []
     try:
-        from paperboard.search import (
-            semantic,  # torch / sentence-transformers behind it may be missing or broken
-        )
+        # lazy: optional; torch / sentence-transformers behind it may be missing or broken
+        from paperboard.search import semantic
     except Exception as exc:  # noqa: BLE001 - ImportError or an optional dependency failing to load
         log.debug("semantic search unavailable: %s", exc)
         return []

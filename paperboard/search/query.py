@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from paperboard.ingest import ids
+from paperboard.papers import ids
 
 MAX_LENGTH = 500  # longer input is cut (a search box, not a document)
 MAX_PARTS = 32  # words + phrases + exclusions + authors + categories kept; the rest is ignored

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
-from paperboard.api import shapes
+from paperboard.papers import shapes
 from paperboard.papers.models import Paper, PaperCategory
 from paperboard.search import foryou, hybrid, lexical
 from paperboard.search import query as querylang

@@ -30,7 +30,7 @@ def file_lock(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as fh:
         try:
-            import fcntl  # only where it exists (not on Windows)
+            import fcntl  # lazy: only where it exists (not on Windows)
 
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         except ImportError:  # pragma: no cover - not on Linux

@@ -21,10 +21,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from paperboard.api import shapes
 from paperboard.community import submissions, votes
-from paperboard.community.errors import Refused
-from paperboard.papers import caching, periods, queries
+from paperboard.errors import Refused
+from paperboard.papers import caching, periods, queries, shapes
 from paperboard.papers.models import Paper, PaperCategory
 from paperboard.search import query as querylang
 from paperboard.search import service

@@ -10,14 +10,13 @@ from __future__ import annotations
 from django import template
 
 from paperboard.community import collections
+from paperboard.community.views_discuss import discuss_context
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def discuss(context, paper) -> dict:
-    from paperboard.community.views_discuss import discuss_context
-
     return discuss_context(context.get("request"), paper)
 
 

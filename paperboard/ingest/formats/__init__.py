@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from paperboard.ingest.formats import atom, hf_daily, jsonl, oaipmh
 from paperboard.ingest.limits import SNIFF_BYTES
 from paperboard.ingest.records import PaperRecord, Rejected
 
@@ -111,20 +112,12 @@ def parse_stream(stream: BinaryIO, source: str, fmt: str | None = None) -> Itera
         fmt, head = sniff(stream)
         stream = io.BufferedReader(_Replay(head, stream), BUFFER)  # type: ignore[assignment]
     if fmt == "jsonl":
-        from paperboard.ingest.formats import jsonl
-
         yield from jsonl.parse(stream, source)
     elif fmt == "hf-json":
-        from paperboard.ingest.formats import hf_daily
-
         yield from hf_daily.parse(stream, source)
     elif fmt == "atom":
-        from paperboard.ingest.formats import atom
-
         yield from atom.parse(stream, source)
     elif fmt == "oai-pmh":
-        from paperboard.ingest.formats import oaipmh
-
         yield from oaipmh.parse(stream, source)
     else:
         raise UnknownFormat(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -26,10 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from paperboard.ingest import clean, ids
+from paperboard.ingest import clean
 from paperboard.ingest.formats import xmlstream
 from paperboard.ingest.limits import MAX_XML_RECORD_BYTES, size
 from paperboard.ingest.records import PaperRecord, Rejected
+from paperboard.papers import ids
 
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"

@@ -3,7 +3,7 @@
     search(query, limit) -> list[Hit]         ranked matches of a parsed `Query`, filters applied
     filter_ids(query, ids) -> set[int]        which of these papers pass the query's filters (hybrid)
     highlights(query, ids) -> {id: Snippet}   the title and an abstract excerpt with <mark>ed matches
-    sync(cur, ids, run=store)                 called by the importer inside each batch's transaction
+    sync(cur, ids, run=store)                 run inside each import batch's transaction (search/receivers.py)
     LexicalIndexer                            pending / run / rebuild, for `paperboard index`
 
 Ranking. SQLite: `bm25(search_fts, 10, 4, 1)` (title, authors, abstract), computed for searches without

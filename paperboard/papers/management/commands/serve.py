@@ -17,7 +17,7 @@ def pending_migrations() -> list[str]:
 
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # lazy: POSIX only; the other commands run without it
 
     class Application(BaseApplication):
         def load_config(self):
@@ -33,7 +33,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, access_log: b
                 self.cfg.set("accesslog", "-")
 
         def load(self):
-            from paperboard.wsgi import application
+            from paperboard.wsgi import application  # lazy: gunicorn loads the app in each worker
 
             return application
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from paperboard.ingest import formats, store
 from paperboard.ingest.progress import Progress
+from paperboard.papers.signals import import_notes
 
 SHOWN_REJECTIONS = 50
 
@@ -83,14 +84,8 @@ class Command(BaseCommand):
         rate = total.seen / elapsed if elapsed else 0
         self.stdout.write(f"total: {total.summary()} in {elapsed:.1f}s ({rate:,.0f} records/s)")
         if total.new or total.updated:
-            from paperboard.search.lexical import LexicalIndexer
-
-            waiting = LexicalIndexer().pending()
-            if waiting:
-                self.stdout.write(
-                    f"{waiting:,} papers are not in the search index yet: run `paperboard index` "
-                    "(or `paperboard index --only lexical` for keyword search alone)"
-                )
+            for line in import_notes(sender=Command):  # e.g. papers still waiting for `paperboard index`
+                self.stdout.write(line)
         problems = []
         if failed:
             problems.append(f"{len(failed)} file(s) could not be read: {', '.join(map(str, failed))}")

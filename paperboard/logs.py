@@ -38,7 +38,7 @@ def config(fmt: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "paperboard.ops.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "paperboard.logs.JsonFormatter"}},
         "handlers": {"console": handler},
         "root": {"handlers": ["console"], "level": "WARNING"},
         "loggers": {"paperboard": {"level": "INFO", "propagate": True}},
