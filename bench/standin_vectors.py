@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from paperboard.search.semantic.offline_format import check_of, read_texts, save_vectors_file  # noqa: E402
+from paperboard.search.offline_format import check_of, read_texts, save_vectors_file  # noqa: E402
 
 DIM = 384
 BUCKETS = 1 << 15

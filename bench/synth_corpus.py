@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 CORPUS = REPO.parent / "shared" / "data" / "arxiv_corpus"
 
-from paperboard.search.semantic.offline_format import check_of, dequantise, read_texts, save_vectors_file  # noqa: E402
+from paperboard.search.offline_format import check_of, dequantise, read_texts, save_vectors_file  # noqa: E402
 
 
 def records(total: int, out: Path) -> None:

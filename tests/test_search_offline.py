@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +16,7 @@ from django.core.management import CommandError, call_command
 from paperboard.papers.models import Paper
 from paperboard.search import semantic
 from paperboard.search.semantic import embed, offline, store
-from paperboard.search.semantic.offline_format import (
+from paperboard.search.offline_format import (
     WORD_MARGIN,
     check_of,
     cut,
@@ -135,3 +139,15 @@ def test_a_texts_file_of_another_kind_is_refused(tmp_path):
     path.write_text(json.dumps({"format": "something-else"}) + "\n")
     with pytest.raises(offline.OfflineError):
         read_texts(path)
+
+
+def test_the_offline_tools_run_on_a_machine_without_the_app_configured(tmp_path):
+    """tools/embed_offline.py and bench/standin_vectors.py run where no Django settings exist (a GPU box)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(root)
+    for script in ("tools/embed_offline.py", "bench/standin_vectors.py"):
+        done = subprocess.run([sys.executable, str(root / script), "--help"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (script, done.stderr[-2000:])
+        assert "usage" in done.stdout.lower()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from paperboard.search.semantic.offline_format import check_of, read_texts, save_vectors_file  # noqa: E402
+from paperboard.search.offline_format import check_of, read_texts, save_vectors_file  # noqa: E402
 
 
 def default_model_dir() -> str:

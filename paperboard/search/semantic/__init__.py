@@ -6,7 +6,8 @@
 
 Modules: engine.py (searching, embedding papers on the fly, the indexer), embed.py (the model),
 store.py (the `search_embedding` table), inprocess.py (the memory-mapped in-process index), pgvector.py
-(the index in PostgreSQL), offline.py and offline_format.py (vectors made on another machine).
+(the index in PostgreSQL), offline.py (vectors made on another machine; their file format is
+../offline_format.py, importable without Django so tools/embed_offline.py runs anywhere).
 """
 
 from paperboard.search.semantic.engine import (

@@ -29,7 +29,7 @@ from django.db import connections
 
 from paperboard.search.semantic import embed, store
 from paperboard.search.semantic.engine import SemanticIndexer
-from paperboard.search.semantic.offline_format import (
+from paperboard.search.offline_format import (
     TEXTS_FORMAT,
     OfflineError,
     check_of,
