@@ -15,7 +15,6 @@ from django.core.management import CommandError, call_command
 
 from paperboard.papers.models import Paper
 from paperboard.search import semantic
-from paperboard.search.semantic import embed, offline, store
 from paperboard.search.offline_format import (
     WORD_MARGIN,
     check_of,
@@ -25,6 +24,7 @@ from paperboard.search.offline_format import (
     read_texts,
     save_vectors_file,
 )
+from paperboard.search.semantic import embed, offline, store
 from tests.test_search_semantic import corpus  # noqa: F401 - a fixture
 from tools import embed_offline
 
