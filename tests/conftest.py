@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny paper factory and a frozen 'today' for feed tests."""
+"""Shared fixtures: a tiny paper factory, the people tests act as (personas and `make_user`), and helpers."""
 
 from __future__ import annotations
 
@@ -52,27 +52,111 @@ def put_on_feed(paper: Paper, day: str, *, user=None, votes: int = 0, hour: int 
     return s
 
 
+# ---- People -------------------------------------------------------------------------------------------------
+# Personas with fixed roles, so permission tests read like sentences:
+#   alice   a confirmed reader who owns things (comments, collections, claims, tokens)
+#   bob     another confirmed reader: not the owner of what alice owns
+#   charlie just signed up: the e-mail address is not confirmed yet
+#   mallory a banned account
+#   admin   staff and superuser: may moderate
+# Everyone else is made with `make_user`. Every persona's password is PASSWORD, the address <name>@example.org.
+
+PASSWORD = "correct horse battery"
+LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def make_user(username: str, *, email: str | None = None, password: str | None = PASSWORD, confirmed: bool = True,
+              joined: dt.datetime | None = LONG_AGO, staff: bool = False, superuser: bool = False,
+              banned: bool = False, active: bool = True, **fields):
+    """An account; by default a long-standing member with a confirmed address who may write.
+
+    `joined` is when the account was made (trending and the submission rules count its age; None: now),
+    `confirmed=False` leaves the address unconfirmed, `banned`, `active`, `staff` and `superuser` set what
+    they say, `password=None` makes it unusable; other `fields` go to the user model (`first_name`...)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from paperboard.accounts.models import profile_of
+
+    User = get_user_model()
+    create = User.objects.create_superuser if superuser else User.objects.create_user
+    joined = joined or timezone.now()
+    user = create(username, f"{username}@example.org" if email is None else email, password,
+                  date_joined=joined, is_staff=staff or superuser, is_active=active, **fields)
+    profile = profile_of(user)
+    profile.email_confirmed_at = joined if confirmed else None
+    profile.save()
+    if banned:
+        ban(user)
+    return user
+
+
+def ban(user, reason: str = "") -> None:
+    """Ban `user` now, as a moderator would."""
+    from django.utils import timezone
+
+    from paperboard.accounts.models import profile_of
+
+    profile = profile_of(user)
+    profile.banned_at, profile.ban_reason = timezone.now(), reason
+    profile.save()
+
+
+def as_user(user, **client_options):
+    """A Django test Client logged in as `user` (`client_options` as for Client, e.g. enforce_csrf_checks)."""
+    from django.test import Client
+
+    client = Client(**client_options)
+    client.force_login(user)
+    return client
+
+
+def api_token(user, name: str = "test") -> str:
+    """A new API token of `user`, in plain text."""
+    from paperboard.accounts.models import ApiToken
+
+    return ApiToken.issue(user, name)[1]
+
+
+def bearer(token: str | None) -> dict:
+    """The test Client's keyword arguments that send `token` as a bearer token (none for no token)."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+
+
 @pytest.fixture
 def alice(db):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.create_user("alice", "alice@example.org", "correct horse battery")
+    """A confirmed reader who owns things."""
+    return make_user("alice")
 
 
 @pytest.fixture
 def bob(db):
-    """Another user: not the owner of what alice owns."""
-    from django.contrib.auth import get_user_model
+    """Another confirmed reader: not the owner of what alice owns."""
+    return make_user("bob")
 
-    return get_user_model().objects.create_user("bob", "bob@example.org")
+
+@pytest.fixture
+def charlie(db):
+    """Just signed up: the e-mail address is not confirmed yet."""
+    return make_user("charlie", confirmed=False, joined=None)
+
+
+@pytest.fixture
+def mallory(db):
+    """A banned account."""
+    return make_user("mallory", banned=True)
 
 
 @pytest.fixture
 def admin(db):
-    """Staff: may moderate."""
-    from django.contrib.auth import get_user_model
+    """Staff and superuser: may moderate."""
+    return make_user("admin", superuser=True)
 
-    return get_user_model().objects.create_superuser("admin", "admin@example.org", None)
+
+@pytest.fixture
+def alice_client(alice):
+    """A Client logged in as alice."""
+    return as_user(alice)
 
 
 class CheapArgon2(Argon2PasswordHasher):

@@ -12,7 +12,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client, override_settings
-from django.utils import timezone
 
 from paperboard import ratelimit
 from paperboard import settings as project_settings
@@ -22,44 +21,17 @@ from paperboard.accounts.status import check_can_write
 from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Vote
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import PASSWORD, api_token, as_user, ban, bearer, make_paper, put_on_feed
 from tests.smtp import smtp_server  # noqa: F401  (the fixture)
 
 User = get_user_model()
 PROJECT_HASHERS = list(project_settings.PASSWORD_HASHERS)
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def confirmed(user):
-    profile = profile_of(user)
-    profile.email_confirmed_at = timezone.now()
-    profile.save()
-    return user
-
-
-@pytest.fixture
-def alice(alice):
-    return confirmed(alice)
-
-
-@pytest.fixture
-def bob(db):
-    return confirmed(User.objects.create_user("bob", "bob@example.org", PASSWORD))
-
-
-@pytest.fixture
-def alice_client(alice):
-    c = Client()
-    c.force_login(alice)
-    return c
 
 
 @pytest.fixture
 def bob_client(bob):
-    c = Client()
-    c.force_login(bob)
-    return c
+    return as_user(bob)
 
 
 def link_in(message, path_prefix: str) -> str:
@@ -247,9 +219,7 @@ def test_login_follows_a_local_next_and_refuses_an_offsite_one(client, alice):
 
 
 def test_a_banned_user_cannot_log_in(client, alice):
-    profile = profile_of(alice)
-    profile.banned_at = timezone.now()
-    profile.save()
+    ban(alice)
     r = client.post("/accounts/login", {"login": "alice", "password": PASSWORD})
     assert r.status_code == 200 and "banned" in r.content.decode()
     assert "_auth_user_id" not in client.session
@@ -434,11 +404,8 @@ def test_a_new_token_is_shown_once_and_authenticates_bearer_requests_until_revok
 
 
 def test_tokens_of_inactive_users_fail_and_banned_users_are_named_but_may_not_write(alice, rf):
-    _, token = ApiToken.issue(alice, "script")
-    request = rf.get("/api/x", HTTP_AUTHORIZATION=f"Bearer {token}")
-    profile = profile_of(alice)
-    profile.banned_at = timezone.now()
-    profile.save()
+    request = rf.get("/api/x", **bearer(api_token(alice, "script")))
+    ban(alice)
     user = tokens.user_from_request(request)
     assert user == alice
     with pytest.raises(Refused) as refused:

@@ -8,14 +8,12 @@ import urllib.request
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import make_paper, make_user, put_on_feed
 
 
 @pytest.fixture
 def hub(live_server, transactional_db):
-    from django.contrib.auth import get_user_model
-
-    ak = get_user_model().objects.create_user("akhaliq", first_name="AK")
+    ak = make_user("akhaliq", first_name="AK")
     papers = {}
     for i, (day, votes) in enumerate([("2025-03-03", 5), ("2025-03-03", 12), ("2025-03-04", 1), ("2025-03-10", 9),
                                      ("2025-04-01", 3)]):

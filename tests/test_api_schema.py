@@ -19,8 +19,7 @@ from django.utils import timezone
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 
-from paperboard.accounts.models import ApiToken, profile_of
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import api_token, bearer, make_paper, make_user, put_on_feed
 from tests.httpstub import StubServer
 
 EMPTY_ARXIV_ANSWER = (Path(__file__).parent / "fixtures" / "arxiv_api_empty.atom.xml").read_bytes()
@@ -29,20 +28,14 @@ MAX_EXAMPLES = 20  # per operation and phase
 
 
 def seed():
-    """A confirmed, month-old account's API token, and papers to act on: two on the feed, two not yet."""
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse battery",
-                                                date_joined=timezone.now() - dt.timedelta(days=30))
-    profile = profile_of(user)
-    profile.email_confirmed_at = timezone.now() - dt.timedelta(days=30)
-    profile.save()
+    """A confirmed, long-standing account's API token, and papers to act on: two on the feed, two not yet."""
+    user = make_user("ada")
     recent = (timezone.now() - dt.timedelta(days=2)).date().isoformat()
     for i in range(4):
         paper = make_paper(f"2501.0000{i}", f"Paper {i} on transformers", published=recent)
         if i < 2:
             put_on_feed(paper, recent)
-    return ApiToken.issue(user, "schemathesis")[1]
+    return api_token(user, "schemathesis")
 
 
 @pytest.fixture
@@ -155,14 +148,14 @@ def test_a_submission_over_the_daily_quota_says_when_to_retry(client, db, settin
     settings.PAPERBOARD_SUBMIT_DAILY_QUOTA = 0
     token = seed()
     r = client.post("/api/papers/submit", {"id": "2501.00002"}, content_type="application/json",
-                    HTTP_AUTHORIZATION=f"Bearer {token}")
+                    **bearer(token))
     assert r.status_code == 429 and r.json()["code"] == "quota_exceeded"
     assert 1 <= int(r["Retry-After"]) <= 25 * 3600
 
 
 def test_a_reply_names_its_parent_by_the_id_string_or_number(client, db):
     token = seed()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "content_type": "application/json"}
+    auth = {**bearer(token), "content_type": "application/json"}
     first = client.post("/api/papers/2501.00000/comments", {"body": "first"}, **auth).json()
     for parent in (first["id"], int(first["id"])):
         reply = client.post("/api/papers/2501.00000/comments", {"body": "re", "parentId": parent}, **auth)

@@ -1,6 +1,6 @@
 """The write API: bearer tokens, submit, upvote and take back, comments; errors are JSON with a code.
 
-Personas: alice owns a token, bob is another confirmed user, carol is anonymous (no token), and a
+Personas: alice owns a token, bob is another confirmed user, carol is anonymous (no token), and mallory, a
 banned account whose token still authenticates but may not write.
 """
 
@@ -8,45 +8,28 @@ import datetime as dt
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from paperboard.accounts.models import ApiToken, profile_of
+from paperboard.accounts.models import ApiToken
 from paperboard.papers.models import Paper, Vote
-from tests.conftest import make_paper, put_on_feed
-
-User = get_user_model()
-
-
-def person(username, *, banned=False):
-    user = User.objects.create_user(username, f"{username}@example.org", "correct horse battery",
-                                    date_joined=timezone.now() - dt.timedelta(days=30))
-    profile = profile_of(user)
-    profile.email_confirmed_at = timezone.now() - dt.timedelta(days=30)
-    if banned:
-        profile.banned_at = timezone.now()
-    profile.save()
-    return user, ApiToken.issue(user, "test")[1]
+from tests.conftest import api_token, bearer, make_paper, put_on_feed
 
 
 @pytest.fixture
-def people(db, settings):
+def people(db, settings, alice, bob, mallory):
     settings.PAPERBOARD_RATELIMIT_ENABLED = False
-    alice, alice_token = person("alice")
-    bob, bob_token = person("bob")
-    mallory, mallory_token = person("mallory", banned=True)
     recent = (timezone.now() - dt.timedelta(days=2)).date().isoformat()
     paper = make_paper("2501.00001", "On the feed", published=recent)
     put_on_feed(paper, "2025-01-10")
     fresh = make_paper("2501.00002", "Not yet on the feed", published=recent)
-    return {"alice": alice_token, "bob": bob_token, "mallory": mallory_token, "paper": paper, "fresh": fresh}
+    return {"alice": api_token(alice), "bob": api_token(bob), "mallory": api_token(mallory), "paper": paper,
+            "fresh": fresh}
 
 
 def call(method, path, token=None, body=None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     data = json.dumps(body) if body is not None else None
-    r = getattr(Client(), method)(path, data=data, content_type="application/json", **headers)
+    r = getattr(Client(), method)(path, data=data, content_type="application/json", **bearer(token))
     return r.status_code, (r.json() if r.content else None), r
 
 

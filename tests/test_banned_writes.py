@@ -15,16 +15,15 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from paperboard.accounts.models import ApiToken, profile_of
+from paperboard.accounts.models import ApiToken
 from paperboard.community import collections, comments
 from paperboard.community.models import AuthorClaim
 from paperboard.digests import links, subscriptions
 from paperboard.digests.models import Subscription
 from paperboard.search.models import Interest
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import PASSWORD, as_user, ban, make_paper, make_user, put_on_feed
 
 User = get_user_model()
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
 NOT_DATA = {"papers.RateCounter"}  # rate-limit windows count requests, they are no one's data
 VOLATILE_FIELDS = {"last_login", "last_used_at"}
@@ -45,16 +44,13 @@ def db_state() -> dict:
 class World:
     """What exists before mallory is banned; `posts` are the writes she then tries."""
 
-    def __init__(self):
+    def __init__(self, bob):
         self.paper = make_paper("2501.00001", authors=("Ada Lovelace", "Alan Turing"))
         put_on_feed(self.paper, timezone.localdate().isoformat())
         # In the database, not on the feed: submitting it needs no arXiv.
         self.unlisted = make_paper("2501.00002", published=timezone.localdate().isoformat())
-        self.bob = User.objects.create_user("bob", "bob@example.org", PASSWORD)
-        self.mallory = User.objects.create_user("mallory", "mallory@example.org", PASSWORD)
-        profile = profile_of(self.mallory)
-        profile.email_confirmed_at = timezone.now()
-        profile.save()
+        self.bob = bob
+        self.mallory = make_user("mallory", joined=None)
         self.bobs_comment = comments.post(self.bob, self.paper, "bob's comment")
         self.her_comment = comments.post(self.mallory, self.paper, "mallory's comment")
         self.collection = collections.create(self.mallory, "Reading list")
@@ -64,15 +60,13 @@ class World:
         self.token_row, self.token = ApiToken.issue(self.mallory, "script")
         self.subscription = subscriptions.for_account(self.mallory)
         subscriptions.unsubscribe(self.subscription)
-        profile.banned_at, profile.ban_reason = timezone.now(), "spam"
-        profile.save()
-        self.client = Client()
-        self.client.force_login(self.mallory)
+        ban(self.mallory, "spam")
+        self.client = as_user(self.mallory)
 
 
 @pytest.fixture
-def world(db):
-    return World()
+def world(db, bob):
+    return World(bob)
 
 
 def _collection(w):

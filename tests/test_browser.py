@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import make_paper, make_user, put_on_feed
 from tests.smtp import smtp_server  # noqa: F401  (the fixture)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -141,8 +141,6 @@ def test_a_newcomer_signs_up_confirms_submits_upvotes_comments_and_sees_it_on_th
 
 
 def test_hostile_markup_in_comments_names_and_notes_never_runs_in_the_browser(site, page, transactional_db):
-    from django.contrib.auth import get_user_model
-
     from paperboard.accounts.models import profile_of
     from paperboard.community import comments
     from paperboard.papers.models import Submission
@@ -160,11 +158,10 @@ def test_hostile_markup_in_comments_names_and_notes_never_runs_in_the_browser(si
         '<details open ontoggle="window.__xss = \'details\'; alert(9)">x</details>',
         '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxMCk8L3NjcmlwdD4=)',
     ]
-    evil = get_user_model().objects.create_user(
-        "mallory", "m@example.org", "a long enough passphrase",
+    evil = make_user(
+        "mallory", email="m@example.org", password="a long enough passphrase", joined=None,
         first_name='<img src=x onerror="window.__xss=\'name\';alert(11)">', last_name="<script>alert(12)</script>")
     profile = profile_of(evil)
-    profile.email_confirmed_at = timezone.now()
     profile.bio = '<script>window.__xss="bio";alert(13)</script>'
     profile.save()
     paper = make_paper("2511.04321", "A paper under attack")

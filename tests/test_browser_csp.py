@@ -10,13 +10,11 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 from django.utils import timezone
 
-from paperboard.accounts.models import profile_of
 from paperboard.community import collections
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import make_paper, make_user, put_on_feed
 from tests.smtp import smtp_server  # noqa: F401  (the fixture `site` needs)
 from tests.test_browser import CHROMIUM, browser, page, site  # noqa: F401  (fixtures)
 
@@ -77,13 +75,10 @@ def reader(transactional_db, settings):
                                "Diffusion policies for dexterous manipulation"]):
         paper = make_paper(f"2511.0{i}111", title, published=recent, categories=("cs.LG", "cs.CL"))
         put_on_feed(paper, today, votes=2 - i)
-    dora = get_user_model().objects.create_user("dora", "dora@example.org", PASSWORD)
-    profile = profile_of(dora)
-    profile.email_confirmed_at = timezone.now() - dt.timedelta(days=30)
-    profile.save()
+    dora = make_user("dora", password=PASSWORD)
     collections.add(dora, collections.create(dora, "Reading list", public=True),
                     make_paper("2511.09999", "Saved for later", published=recent))
-    get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
+    make_user("root", password=PASSWORD, superuser=True)
     return dora
 
 

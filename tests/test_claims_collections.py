@@ -13,7 +13,7 @@ from paperboard.community.models import AuthorClaim, Collection, CollectionItem,
 from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import as_user, make_paper, make_user, put_on_feed
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -23,12 +23,6 @@ def paper(db):
     p = make_paper("2501.00001", "Attention is still all you need", authors=("Ada Lovelace", "Alan Turing"))
     put_on_feed(p, "2025-01-10")
     return p
-
-
-def as_user(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def page(client, url: str) -> str:
@@ -150,9 +144,7 @@ def test_one_author_name_is_approved_for_one_account_only(paper, alice, bob, adm
     assert r.status_code == 200 and "another account is already approved as this author" in r.content.decode()
     second.refresh_from_db()
     assert second.status == "pending" and ModerationAction.objects.count() == 1
-    from django.contrib.auth import get_user_model
-
-    dave = get_user_model().objects.create_user("dave")
+    dave = make_user("dave")
     with pytest.raises(Refused) as exc:
         claims.claim(dave, paper, "Ada Lovelace")
     assert exc.value.code == "name_taken"
@@ -184,8 +176,7 @@ def test_carol_is_sent_to_log_in_to_claim(paper):
 
 def test_csrf_is_enforced_on_claims_and_links(paper, alice, admin):
     approve(admin, claims.claim(alice, paper, "Ada Lovelace"))
-    c = Client(enforce_csrf_checks=True)
-    c.force_login(alice)
+    c = as_user(alice, enforce_csrf_checks=True)
     assert c.post("/papers/2501.00001/claim", {"author_name": "Alan Turing"}).status_code == 403
     assert c.post("/papers/2501.00001/links", {"github_repo": "https://github.com/a/b"}).status_code == 403
     assert Paper.objects.get(pk=paper.pk).github_repo == "" and AuthorClaim.objects.count() == 1
@@ -312,8 +303,7 @@ def test_the_owner_removes_a_paper_and_deletes_the_collection(paper, alice):
 def test_csrf_is_enforced_on_collection_routes(paper, alice):
     col = collections.create(alice, "Reading list")
     collections.add(alice, col, paper)
-    c = Client(enforce_csrf_checks=True)
-    c.force_login(alice)
+    c = as_user(alice, enforce_csrf_checks=True)
     for url, data in (
         ("/papers/2501.00001/collect", {"new_name": "Forged"}),
         ("/papers/2501.00001/uncollect", {"collection": col.pk}),

@@ -9,14 +9,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
 from paperboard.community import comments
 from paperboard.community.models import Comment
 from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import as_user, ban, make_paper, put_on_feed
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -26,12 +25,6 @@ def paper(db):
     p = make_paper("2501.00001", "Attention is still all you need")
     put_on_feed(p, "2025-01-10", votes=1)
     return p
-
-
-def as_user(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def count(paper) -> int:
@@ -195,8 +188,7 @@ def test_unknown_comment_ids_are_404_not_500(alice):
 
 def test_csrf_is_enforced_on_every_comment_route(paper, alice):
     mine = comments.post(alice, paper, "mine")
-    c = Client(enforce_csrf_checks=True)
-    c.force_login(alice)
+    c = as_user(alice, enforce_csrf_checks=True)
     for url in (f"/papers/{paper.arxiv_id}/comments", f"/comments/{mine.pk}/edit", f"/comments/{mine.pk}/delete"):
         assert c.post(url, {"body": "forged"}).status_code == 403
     mine.refresh_from_db()
@@ -204,8 +196,7 @@ def test_csrf_is_enforced_on_every_comment_route(paper, alice):
 
 
 def test_the_csrf_token_on_the_page_lets_the_form_post(paper, alice):
-    c = Client(enforce_csrf_checks=True)
-    c.force_login(alice)
+    c = as_user(alice, enforce_csrf_checks=True)
     html = page(c, paper)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
     r = c.post(f"/papers/{paper.arxiv_id}/comments", {"body": "with token", "csrfmiddlewaretoken": token})
@@ -213,14 +204,8 @@ def test_the_csrf_token_on_the_page_lets_the_form_post(paper, alice):
 
 
 def test_a_banned_user_cannot_comment_edit_or_delete(paper, alice):
-    from django.utils import timezone
-
-    from paperboard.accounts.models import profile_of
-
     mine = comments.post(alice, paper, "before the ban")
-    profile = profile_of(alice)
-    profile.banned_at = timezone.now()
-    profile.save()
+    ban(alice)
     c = as_user(alice)
     assert c.post(f"/papers/{paper.arxiv_id}/comments", {"body": "after"}).status_code == 403
     assert c.post(f"/comments/{mine.pk}/edit", {"body": "after"}).status_code == 403

@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from paperboard.accounts.models import profile_of
 from paperboard.community import collections, comments
 from paperboard.digests import links, sending
+from tests.conftest import as_user
 from tests.digests_support import NOW, on_feed, subscriber
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,9 +68,6 @@ def world(db, admin, alice, settings, tmp_path):
     settings.EMAIL_FILE_PATH = tmp_path / "outbox"
     settings.PAPERBOARD_RATELIMIT_ENABLED = False
     (paper,) = on_feed(1, day=timezone.localdate().isoformat())
-    profile = profile_of(alice)
-    profile.email_confirmed_at = timezone.now()
-    profile.save()
     comment = comments.post(alice, paper, "A *fine* paper.")
     collection = collections.create(alice, "Reading list", public=True)
     collections.add(alice, collection, paper)
@@ -142,9 +139,7 @@ def requests_for(w) -> list[tuple[str, str, str, dict]]:
 
 
 def test_every_route_answers_with_the_content_security_policy(world, admin, alice):
-    clients = {"anon": Client(), "alice": Client(), "admin": Client()}
-    clients["alice"].force_login(alice)
-    clients["admin"].force_login(admin)
+    clients = {"anon": Client(), "alice": as_user(alice), "admin": as_user(admin)}
     covered = set()
     for who, method, path, data in requests_for(world):
         response = getattr(clients[who], method.lower())(path, data)
@@ -177,8 +172,7 @@ def test_a_server_error_page_carries_the_policy(db, settings):
 
 
 def test_the_admin_and_the_api_docs_need_nothing_from_another_host(db, admin):
-    staff = Client()
-    staff.force_login(admin)
+    staff = as_user(admin)
     for path in ("/api/docs", "/admin/", "/admin/papers/paper/add/"):
         html = staff.get(path).content.decode()
         sources = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', html)
@@ -191,8 +185,7 @@ def test_the_admin_and_the_api_docs_need_nothing_from_another_host(db, admin):
 
 
 def test_a_mail_shown_in_the_browser_keeps_its_inline_styles_but_is_sandboxed_without_script(world, admin):
-    staff = Client()
-    staff.force_login(admin)
+    staff = as_user(admin)
     for path in (links.preview_path(world["subscription"]), f"/digest/outbox/{world['outbox']}/html?m=0"):
         response = staff.get(path)
         assert response.status_code == 200 and b'style="' in response.content, path

@@ -9,13 +9,12 @@ import re
 import feedparser
 import pytest
 from django.core.cache import caches
-from django.test import Client
 from django.utils import timezone
 from django.utils.http import parse_http_date
 
 from paperboard.community import collections, votes
 from paperboard.papers.models import Paper
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import as_user, make_paper, put_on_feed
 
 SPECIAL_TITLE = 'Diffusion <models> & "friends" — naïve café, 論文'
 SPECIAL_ABSTRACT = "Less < more & more > less; \"quoted\", 'single' & <b>not bold</b> — Zoë's ünïcödé 論文."
@@ -279,8 +278,7 @@ def test_a_private_collection_has_no_feed_not_even_for_its_owner(client, board, 
     collections.add(alice, col, board["2501.00001"])
     for fmt in ("atom", "rss", "json"):
         assert client.get(f"/u/alice/collections/secret-stash/feed.{fmt}").status_code == 404
-    owner = Client()
-    owner.force_login(alice)
+    owner = as_user(alice)
     assert owner.get("/u/alice/collections/secret-stash").status_code == 200
     assert owner.get("/u/alice/collections/secret-stash/feed.atom").status_code == 404
     assert client.get("/u/alice/collections/no-such-thing/feed.atom").status_code == 404
@@ -312,8 +310,7 @@ def test_its_validators_are_the_same_built_afresh_cached_or_logged_in(client, bo
     cached = client.get("/papers/feed.atom")
     caches["responses"].clear()
     fresh = client.get("/papers/feed.atom")
-    reader = Client()
-    reader.force_login(alice)
+    reader = as_user(alice)
     logged_in = reader.get("/papers/feed.atom")
     assert {r["ETag"] for r in (first, cached, fresh, logged_in)} == {first["ETag"]}
     assert {r["Last-Modified"] for r in (first, cached, fresh, logged_in)} == {first["Last-Modified"]}
@@ -414,8 +411,7 @@ def test_a_public_collection_page_names_its_feed_and_a_private_one_only_the_dail
     collections.create(alice, "Closed list")
     assert alternates(client.get("/u/alice/collections/open-list").content.decode()) == \
         feeds_at("/u/alice/collections/open-list/feed")
-    owner = Client()
-    owner.force_login(alice)
+    owner = as_user(alice)
     private_page = owner.get("/u/alice/collections/closed-list").content.decode()
     assert alternates(private_page) == feeds_at("/papers/feed")
 

@@ -11,17 +11,14 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
 
-from paperboard.accounts.models import ApiToken, profile_of
 from paperboard.community import collections, comments, moderation, rules
 from paperboard.community.models import Comment
 from paperboard.digests import links as digest_links
 from paperboard.search import query as querylang
 from paperboard.web_guard import MESSAGE
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import api_token, bearer, make_paper, put_on_feed
 from tests.digests_support import subscriber
 
 SURROGATE = "%ED%A0%80"  # a lone surrogate (U+D800) as UTF-8 bytes, URL-encoded: no valid text decodes to it
@@ -58,26 +55,14 @@ PAPER_POSTS = ["comments", "upvote", "claim", "links", "collect", "uncollect"]
 
 
 @pytest.fixture
-def world(db, settings):
+def world(db, settings, alice):
     settings.PAPERBOARD_SEARCH_FETCH_UNKNOWN = False
     settings.PAPERBOARD_SEMANTIC_LIVE_EMBED = False
     settings.PAPERBOARD_RATELIMIT_ENABLED = False
     paper = make_paper("2501.00001", "Sparse attention for long documents", published="2025-01-10")
     make_paper("2501.00002", "Recurrent attention, revisited", published="2024-06-01")
     put_on_feed(paper, "2025-01-10")
-    alice = get_user_model().objects.create_user("alice", "alice@example.org", "correct horse battery",
-                                                 date_joined=timezone.now() - dt.timedelta(days=30))
-    profile = profile_of(alice)
-    profile.email_confirmed_at = timezone.now() - dt.timedelta(days=30)
-    profile.save()
-    return {"paper": paper, "alice": alice, "token": ApiToken.issue(alice, "test")[1]}
-
-
-@pytest.fixture
-def alice_client(world):
-    client = Client()
-    client.force_login(world["alice"])
-    return client
+    return {"paper": paper, "alice": alice, "token": api_token(alice)}
 
 
 def answered(response, url: str):
@@ -102,8 +87,7 @@ def post_form(client, url: str, data: dict, *, raw: dict | None = None):
 
 
 def api(method: str, url: str, token: str | None, body: bytes | str | None = None):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    r = getattr(Client(), method)(url, data=body, content_type="application/json", **headers)
+    r = getattr(Client(), method)(url, data=body, content_type="application/json", **bearer(token))
     return answered(r, url)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from paperboard.accounts.models import profile_of
 from paperboard.community import claims, collections, comments, moderation
@@ -15,7 +14,7 @@ from paperboard.community.models import AuthorClaim, Comment, Flag, ModerationAc
 from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import as_user, ban, make_paper, make_user, put_on_feed
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -25,12 +24,6 @@ def paper(db, bob):
     p = make_paper("2501.00001", "Attention is still all you need")
     put_on_feed(p, "2025-01-10", user=bob)
     return p
-
-
-def as_user(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def act(client, action: str, target, reason: str = "", **extra):
@@ -200,9 +193,7 @@ def test_ban_and_unban_a_user(paper, bob, admin):
 
 
 def test_staff_and_oneself_cannot_be_banned_from_the_queue(admin):
-    from django.contrib.auth import get_user_model
-
-    other = get_user_model().objects.create_user("mod2", is_staff=True)
+    other = make_user("mod2", staff=True)
     for target in (admin, other):
         assert act(as_user(admin), "ban_user", target.pk, "power trip").status_code == 403
     assert not ModerationAction.objects.exists()
@@ -283,9 +274,7 @@ def test_the_audit_log_lists_every_action_newest_first(paper, bob, admin):
 
 
 def test_a_banned_user_cannot_comment_flag_claim_or_collect(paper, alice):
-    p = profile_of(alice)
-    p.banned_at, p.ban_reason = timezone.now(), "spam"
-    p.save()
+    ban(alice, "spam")
     c = as_user(alice)
     assert c.post("/papers/2501.00001/comments", {"body": "hi"}).status_code == 403
     assert c.post("/flags", {"kind": "paper", "target": paper.pk, "reason": "x"}).status_code == 403

@@ -17,7 +17,7 @@ from paperboard.ingest import store
 from paperboard.ingest.records import PaperRecord
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
-from tests.conftest import put_on_feed
+from tests.conftest import make_user, put_on_feed
 
 
 def record(arxiv_id, title, abstract, *, authors=("Ada Lovelace",), categories=("cs.LG",), published="2025-01-02",
@@ -284,11 +284,9 @@ def test_feed_cards_link_categories_to_topic_pages(client, library):
 
 @pytest.fixture
 def hub(live_server, transactional_db, settings):
-    from django.contrib.auth import get_user_model
-
     settings.PAPERBOARD_SEMANTIC_LIVE_EMBED = False
     papers = make_library()
-    ak = get_user_model().objects.create_user("akhaliq", first_name="AK")
+    ak = make_user("akhaliq", first_name="AK")
     put_on_feed(papers["2501.00001"], "2025-01-10", user=ak, votes=4)
     return HfApi(endpoint=live_server.url, token=False), live_server.url
 

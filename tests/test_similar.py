@@ -49,12 +49,11 @@ def test_similar_papers_leave_out_the_paper_itself_and_hidden_papers(papers):
     assert [p.arxiv_id for p in similar.similar_papers(a, 3)] == [c.arxiv_id, d.arxiv_id, e.arxiv_id]
 
 
-def test_hiding_a_paper_through_moderation_takes_it_out_of_similar_lists(papers, django_user_model):
+def test_hiding_a_paper_through_moderation_takes_it_out_of_similar_lists(papers, admin):
     from paperboard.community import moderation
 
     a, b, c, *_ = papers
     assert similar.similar_papers(a, 1)[0].pk == b.pk
-    admin = django_user_model.objects.create_user("mod", "mod@example.org", "correct horse battery", is_staff=True)
     moderation.act(admin, "hide_paper", b.pk, "spam")
     assert similar.similar_papers(a, 1)[0].pk == c.pk
 

@@ -7,17 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 
-from paperboard.accounts.models import profile_of
 from paperboard.community import rules, submissions, views_feed
 from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Submission
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import as_user, make_paper, make_user, put_on_feed
 from tests.httpstub import StubServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -29,7 +26,6 @@ for _name in ("arxiv_api_page1.atom.xml", "arxiv_api_page2.atom.xml"):
 
 # 2501.07815 was first submitted on 2025-01-14T18:47:03Z (fixture); "now" is 6 days later, a Monday.
 NOW = dt.datetime(2025, 1, 20, 12, 0, tzinfo=dt.UTC)
-LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 class ArxivIdStub(StubServer):
@@ -70,17 +66,6 @@ def _rules(settings):
     settings.PAPERBOARD_SUBMIT_WHO = "confirmed"
     settings.PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS = 24
     settings.TIME_ZONE = "UTC"
-
-
-def make_user(username, *, confirmed=True, joined=LONG_AGO, staff=False, banned=False, active=True):
-    user = get_user_model().objects.create_user(username, f"{username}@example.org")
-    get_user_model().objects.filter(pk=user.pk).update(date_joined=joined, is_staff=staff, is_active=active)
-    user.refresh_from_db()
-    profile = profile_of(user)
-    profile.email_confirmed_at = LONG_AGO if confirmed else None
-    profile.banned_at = LONG_AGO if banned else None
-    profile.save()
-    return user
 
 
 def refusal(call) -> Refused:
@@ -440,8 +425,7 @@ def test_the_submit_page_shows_the_form_and_the_rules_with_the_current_values(cl
 @pytest.mark.django_db
 def test_the_form_works_with_csrf_checks_on(settings):
     make_paper("2501.00001", published=recent())
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(make_user("ann"))
+    browser = as_user(make_user("ann"), enforce_csrf_checks=True)
     html = browser.get("/papers/submit").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
     assert browser.post("/papers/submit", {"id": "2501.00001"}).status_code == 403  # no token: refused by CSRF

@@ -6,32 +6,19 @@ import datetime as dt
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from paperboard.accounts.models import profile_of
 from paperboard.community import trending
 from paperboard.papers import queries, ranking
 from paperboard.papers.models import Paper, Submission, Vote
-from tests.conftest import make_paper
+from tests.conftest import make_paper, make_user
 
 NOW = dt.datetime(2025, 1, 20, 12, 0, tzinfo=dt.UTC)
-LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
 def _min_age(settings):
     settings.PAPERBOARD_TRENDING_MIN_ACCOUNT_AGE_HOURS = 24
-
-
-def make_user(username, *, confirmed=True, joined=LONG_AGO, banned=False):
-    user = get_user_model().objects.create_user(username, f"{username}@example.org")
-    get_user_model().objects.filter(pk=user.pk).update(date_joined=joined)
-    profile = profile_of(user)
-    profile.email_confirmed_at = LONG_AGO if confirmed else None
-    profile.banned_at = LONG_AGO if banned else None
-    profile.save()
-    return user
 
 
 def on_feed(arxiv_id, submitted_at, *, imported=0, comments=0, stars=None, repo="", title=None):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import re
 import threading
@@ -11,31 +10,14 @@ from http.cookies import SimpleCookie
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from paperboard.accounts.models import profile_of
 from paperboard.community import votes
 from paperboard.errors import Refused
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Vote
-from tests.conftest import make_paper, put_on_feed
-
-LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-def make_user(username, *, banned=False, active=True):
-    user = get_user_model().objects.create_user(username, f"{username}@example.org")
-    if not active:
-        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
-        user.refresh_from_db()
-    profile = profile_of(user)
-    profile.email_confirmed_at = LONG_AGO
-    profile.banned_at = LONG_AGO if banned else None
-    profile.save()
-    return user
+from tests.conftest import as_user, make_paper, make_user, put_on_feed
 
 
 def fresh(paper: Paper) -> Paper:
@@ -206,8 +188,7 @@ class Browser:
     """One logged-in user talking HTTP to the live server: session cookie, CSRF cookie and form token."""
 
     def __init__(self, base_url: str, user) -> None:
-        c = Client()
-        c.force_login(user)
+        c = as_user(user)
         self.cookies = {django_settings.SESSION_COOKIE_NAME: c.cookies[django_settings.SESSION_COOKIE_NAME].value}
         parts = urllib.parse.urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
