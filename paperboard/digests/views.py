@@ -22,6 +22,17 @@ from paperboard.ratelimit import limit
 SETTINGS_ANCHOR = "/accounts/settings#digest"
 
 
+def settings_section(request: HttpRequest, user) -> dict:
+    """The email digest part of the account settings page (digests/_settings.html): `digest`."""
+    subscription = subscriptions.of_account(user)
+    return {"digest": {
+        "subscription": subscription,
+        "confirmed": is_confirmed(user),
+        "preferences_path": links.preferences_path(subscription) if subscription else "",
+        "preview_path": links.preview_path(subscription) if subscription else "",
+    }}
+
+
 def _bad_link(request: HttpRequest) -> HttpResponse:
     return render(request, "digests/bad_link.html", status=404)
 
