@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from paperboard.api.api import api, unknown_endpoint
+from paperboard.community import views_paper
 from paperboard.ops import metrics as ops_metrics
 from paperboard.ops import views as ops_views
 from paperboard.papers import views
@@ -18,7 +19,7 @@ urlpatterns = [
     re_path(rf"^papers/(?P<kind>date)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-date"),
     re_path(rf"^papers/(?P<kind>week)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-week"),
     re_path(rf"^papers/(?P<kind>month)/(?P<slug>[^/]+?){FMT}$", views.period_feed, name="feed-month"),
-    re_path(rf"^papers/(?P<arxiv_id>{ROUTE_PATTERN})(?P<fmt>\.json|\.md)?$", views.paper_page, name="paper"),
+    re_path(rf"^papers/(?P<arxiv_id>{ROUTE_PATTERN})(?P<fmt>\.json|\.md)?$", views_paper.paper_page, name="paper"),
     path("", include("paperboard.feeds.urls")),  # RSS, Atom, JSON Feed: <view>/feed.rss|atom|json (docs/feeds.md)
     path("", include("paperboard.search.urls")),  # /papers/search, /papers/category/<cat>, /for-you
     path("", include("paperboard.accounts.urls")),  # /accounts/…, /u/<username>…

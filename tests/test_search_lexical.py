@@ -9,7 +9,7 @@ from paperboard.ingest import store
 from paperboard.ingest.records import PaperRecord
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper
-from paperboard.search import hybrid, lexical
+from paperboard.search import hybrid, lexical, service
 from paperboard.search.hits import Hit
 from paperboard.search.lexical import indexer, relaxed
 from paperboard.search.query import parse
@@ -427,7 +427,7 @@ def test_other_sorts_use_the_lexical_set(library, monkeypatch):
     assert ranked == [pks["2501.00001"], pks["2501.00002"], pks["2501.00005"]]
 
 
-def test_load_attaches_people_the_feed_day_and_the_hit_in_order(library, alice):
+def test_search_loads_the_cards_of_its_hits_with_the_feed_day_and_the_hit_in_order(library, alice):
     from tests.conftest import put_on_feed
 
     pks = dict(Paper.objects.values_list("arxiv_id", "pk"))
@@ -435,11 +435,11 @@ def test_load_attaches_people_the_feed_day_and_the_hit_in_order(library, alice):
     Paper.objects.filter(arxiv_id="2501.00005").update(hidden=True)
     hits = [Hit(pks[a], 1.0 / (i + 1), "hybrid") for i, a in enumerate(["2501.00003", "2501.00001", "2501.00005",
                                                                          "2501.00004"])]
-    papers = hybrid.load(hits + [Hit(987654321, 0.1, "hybrid")])  # a hidden and a vanished paper are left out
+    papers = service.load(hits + [Hit(987654321, 0.1, "hybrid")])  # a hidden and a vanished paper are left out
     assert [p.arxiv_id for p in papers] == ["2501.00003", "2501.00001", "2501.00004"]
     first = papers[1]
     assert first.author_names == ["Yann LeCun", "Ada Lovelace"] and first.category_codes == ["cs.CL", "cs.LG"]
-    assert first.feed_submission.day == dt.date(2025, 1, 10) and first.feed_submission.submitter == alice
+    assert first.feed_submission.day == dt.date(2025, 1, 10) and first.feed_submission.submitter.username == alice.username
     assert first.hit == hits[1] and papers[0].feed_submission is None
     assert papers[0].category_codes == ["q-bio.BM", "cs.LG"] and papers[0].published_at.tzinfo is not None
-    assert hybrid.load([]) == []
+    assert service.load([]) == []

@@ -93,7 +93,7 @@ def test_the_trending_feed_ranks_recent_papers_by_their_score_in_a_fixed_number_
     day_old = on_feed("2501.00003", NOW - dt.timedelta(hours=22), imported=20, comments=4)
     starred = on_feed("2501.00004", NOW - dt.timedelta(hours=46), imported=10, stars=999,
                       repo="https://github.com/example/repo")
-    with django_assert_num_queries(4):  # candidates, counted votes, authors, categories
+    with django_assert_num_queries(4):  # candidates, counted votes, cards (papers; authors and categories)
         items = queries.feed(sort="trending", now=NOW)
     assert [s.paper.arxiv_id for s in items] == ["2501.00002", "2501.00003", "2501.00004"]
     scores = [s.trending_score for s in items]

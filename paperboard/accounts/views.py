@@ -22,7 +22,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from paperboard.accounts import confirmation, forms
+from paperboard.accounts import confirmation, forms, sections
 from paperboard.accounts.deletion import delete_user
 from paperboard.accounts.models import ApiToken, profile_of
 from paperboard.accounts.status import writer_required
@@ -228,7 +228,7 @@ def _settings_page(request, profile_form=None, token_form=None, status=200) -> H
     profile = profile_of(user)
     if profile_form is None:
         profile_form = forms.ProfileForm(initial={"full_name": user.get_full_name(), "bio": profile.bio})
-    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created")
+    tokens = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created"))
     return render(
         request,
         "accounts/settings.html",
@@ -237,6 +237,7 @@ def _settings_page(request, profile_form=None, token_form=None, status=200) -> H
             "profile_form": profile_form,
             "token_form": token_form or forms.TokenCreateForm(user=user),
             "tokens": tokens,
+            **sections.context(sections.SETTINGS, request, user),
         },
         status=status,
     )
@@ -308,28 +309,27 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- public profiles
 
 
-def _profile_data(user):
-    submitted = list(
+def _profile_data(user, viewer=None):
+    """The user's latest submissions (cards' feed submissions) and upvoted papers (cards), newest first;
+    the cards' `voted` is `viewer`'s."""
+    submitted_ids = list(
         Submission.objects.filter(submitter=user, paper__hidden=False)
-        .select_related("paper", "submitter")
-        .order_by("-submitted_at", "-pk")[:PROFILE_LIST_LIMIT]
+        .order_by("-submitted_at", "-pk")
+        .values_list("paper_id", flat=True)[:PROFILE_LIST_LIMIT]
     )
     votes = list(
         Vote.objects.filter(user=user, paper__hidden=False)
-        .select_related("paper")
-        .order_by("-created", "-pk")[:PROFILE_LIST_LIMIT]
+        .order_by("-created", "-pk")
+        .values_list("paper_id", "created")[:PROFILE_LIST_LIMIT]
     )
-    voted_papers = [v.paper for v in votes]
-    on_feed = {
-        s.paper_id: s
-        for s in Submission.objects.filter(paper__in=voted_papers).select_related("submitter")
-    }
-    queries.attach_people([s.paper for s in submitted] + voted_papers)
+    cards = {c.pk: c for c in queries.load_cards(submitted_ids + [pid for pid, _ in votes], user=viewer)}
+    submitted = [cards[pid].feed_submission for pid in submitted_ids if pid in cards]
     upvoted = []
-    for v in votes:  # the card template reads s.paper and s.submitter
-        submission = on_feed.get(v.paper_id)
-        upvoted.append({"paper": v.paper, "submission": submission, "voted_at": v.created,
-                        "submitter": submission.submitter if submission else None})
+    for pid, voted_at in votes:  # the card template reads s.paper and s.submitter
+        if pid in cards:
+            submission = cards[pid].feed_submission
+            upvoted.append({"paper": cards[pid], "submission": submission, "voted_at": voted_at,
+                            "submitter": submission.submitter if submission else None})
     return submitted, upvoted
 
 
@@ -351,7 +351,7 @@ def profile_page(request: HttpRequest, username: str, fmt: str | None = None) ->
             return JsonResponse({"error": f"user {username} not found", "code": "not_found"}, status=404)
         raise Http404(f"user {username} not found")
     profile = profile_of(user)
-    submitted, upvoted = _profile_data(user)
+    submitted, upvoted = _profile_data(user, request.user)
     if wants_json:
         return JsonResponse(
             {
@@ -378,5 +378,6 @@ def profile_page(request: HttpRequest, username: str, fmt: str | None = None) ->
             "limit": PROFILE_LIST_LIMIT,
             "canonical": f"/u/{user.username}",
             "json_url": f"/u/{user.username}.json",
+            **sections.context(sections.PROFILE, request, user),
         },
     )

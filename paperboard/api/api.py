@@ -209,8 +209,8 @@ def _writer(request, action: str):
 def submit_paper(request: HttpRequest, body: schemas.SubmitIn):
     user = _writer(request, "submit")
     submission = submissions.submit(user, body.id, note=body.note or "")
-    queries.attach_people([submission.paper])
-    return json_response(shapes.daily_item_json(submission), status=201)
+    card = queries.load_cards([submission.paper_id])[0]
+    return json_response(shapes.daily_item_json(card.feed_submission), status=201)
 
 
 def _vote_state(paper, user) -> dict:

@@ -9,8 +9,8 @@ from django.utils.text import slugify
 from paperboard.accounts.status import check_can_write
 from paperboard.community.models import Collection, CollectionItem
 from paperboard.errors import Refused
+from paperboard.papers import queries
 from paperboard.papers.models import Paper
-from paperboard.papers.queries import attach_people
 from paperboard.safetext import storable
 
 NAME_MAX = 100
@@ -111,16 +111,19 @@ def visible_to(viewer, owner_username: str, slug: str) -> Collection:
     return c
 
 
-def papers_in(collection: Collection) -> list[Paper]:
-    """Visible papers in a collection, most recently added first, with authors attached."""
-    items = list(
+def papers_in(collection: Collection, *, user=None) -> list[queries.Card]:
+    """The cards of the visible papers in a collection, most recently added first (`voted` for `user`)."""
+    ids = (
         CollectionItem.objects.filter(collection=collection, paper__hidden=False)
-        .select_related("paper")
         .order_by("-added", "-pk")
+        .values_list("paper_id", flat=True)
     )
-    papers = [i.paper for i in items]
-    attach_people(papers)
-    return papers
+    return queries.load_cards(ids, user=user)
+
+
+def profile_section(request, owner) -> dict:
+    """The collections part of a profile page (community/_profile_extras.html): `cols`."""
+    return {"cols": of_user(owner, getattr(request, "user", None))}
 
 
 def of_user(owner, viewer=None) -> list[Collection]:

@@ -61,7 +61,7 @@ def _paper_or_404(arxiv_id: str) -> Paper:
 
 
 def discuss_context(request: HttpRequest, paper: Paper, flash: dict | None = None) -> dict:
-    """Everything the discussion part of a paper page shows (see templatetags/discuss_tags.py)."""
+    """Everything the discussion part of a paper page shows (community/_discuss.html's `d`)."""
     user = getattr(request, "user", None)
     authed = bool(user is not None and user.is_authenticated)
     thread = comments.thread(paper) if not paper.hidden else []
@@ -105,7 +105,7 @@ def _paper_answer(request: HttpRequest, paper: Paper, section: str, anchor: str,
         return render(request, "community/_discuss.html", {"d": discuss_context(request, paper, flash)})
     if _wants_json(request):
         if error:
-            return JsonResponse({"error": error, "code": "invalid"}, status=status if status >= 400 else 400)
+            return JsonResponse({"error": error, "code": "invalid"}, status=max(status, 400))
         return JsonResponse({"ok": True, "message": ok or ""})
     if error:
         messages.error(request, error)
@@ -298,11 +298,10 @@ def collection_page(request: HttpRequest, username: str, slug: str) -> HttpRespo
         c = collections.visible_to(request.user, username, slug)
     except Refused:
         raise Http404("collection not found") from None
-    papers = collections.papers_in(c)
+    papers = collections.papers_in(c, user=request.user)
     return render(request, "community/collection.html", {
         "collection": c,
         "papers": papers,
-        "items": papers,  # lets the vote buttons look up the viewer's votes for the whole page at once
         "is_owner": request.user.is_authenticated and request.user.pk == c.user_id,
     })
 

@@ -25,8 +25,9 @@ from django.utils import timezone
 from paperboard.digests import preferences, schedule
 from paperboard.digests.models import SentPaper, Subscription
 from paperboard.papers import queries
-from paperboard.papers.models import Paper, PaperCategory
-from paperboard.search import hybrid, query
+from paperboard.papers.cards import Card
+from paperboard.papers.models import PaperCategory
+from paperboard.search import hybrid, query, service
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ SUMMARY_CHARS = 200
 class Section:
     key: str
     title: str
-    papers: list[Paper] = field(default_factory=list)
+    papers: list[Card] = field(default_factory=list)
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Digest:
     sections: list[Section]
 
     @property
-    def papers(self) -> list[Paper]:
+    def papers(self) -> list[Card]:
         return [p for s in self.sections for p in s.papers]
 
     def __len__(self) -> int:
@@ -78,15 +79,15 @@ class Candidates:
     def __init__(self, now: dt.datetime | None = None):
         self.now = now or timezone.now()
         self.today = timezone.localdate(self.now)
-        self._cache: OrderedDict[tuple, list[Paper]] = OrderedDict()
+        self._cache: OrderedDict[tuple, list[Card]] = OrderedDict()
 
-    def _cached(self, key: tuple, make) -> list[Paper]:
+    def _cached(self, key: tuple, make) -> list[Card]:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         try:
             papers = make()
-        except Exception:  # noqa: BLE001 - one broken section (a saved search, the model) must not stop a digest
+        except Exception:
             log.warning("digest section %s failed; left out", key, exc_info=True)
             papers = []
         for p in papers:
@@ -101,26 +102,24 @@ class Candidates:
         return queries.visible_submissions().filter(day__gte=start, day__lte=self.today)
 
     @staticmethod
-    def _papers(submissions) -> list[Paper]:
-        papers = []
-        for s in submissions:
-            s.paper.digest_rank = (-s.paper.upvotes, -s.submitted_at.timestamp(), s.paper.arxiv_id)  # the order
-            papers.append(s.paper)
-        queries.attach_people(papers)
+    def _papers(submissions) -> list[Card]:
+        papers = queries.load_cards(submissions.values_list("paper_id", flat=True))
+        for p in papers:
+            p.digest_rank = (-p.upvotes, -p.feed_submission.submitted_at.timestamp(), p.arxiv_id)  # the order
         return papers
 
-    def top(self, frequency: str) -> list[Paper]:
+    def top(self, frequency: str) -> list[Card]:
         order = ("-paper__upvotes", "-submitted_at", "paper__arxiv_id")
         return self._cached(
             ("top", frequency), lambda: self._papers(self._feed_since(frequency).order_by(*order)[:POOL])
         )
 
-    def trending(self) -> list[Paper]:
+    def trending(self) -> list[Card]:
         return self._cached(
             ("trending",), lambda: [s.paper for s in queries.feed(None, sort="trending", limit=POOL, now=self.now)]
         )
 
-    def categories(self, codes: tuple[str, ...], frequency: str) -> list[Paper]:
+    def categories(self, codes: tuple[str, ...], frequency: str) -> list[Card]:
         """The feed's papers in any of `codes`, best first: the per-category lists merged."""
         lists = [self.category(code, frequency) for code in codes]
         if len(lists) == 1:
@@ -132,7 +131,7 @@ class Candidates:
                 merged.append(p)
         return merged
 
-    def category(self, code: str, frequency: str) -> list[Paper]:
+    def category(self, code: str, frequency: str) -> list[Card]:
         """One category (`cs.LG`) or a whole archive (`math`), shared by every subscriber who chose it."""
 
         def make():
@@ -143,23 +142,23 @@ class Candidates:
 
         return self._cached(("category", code, frequency), make)
 
-    def topic(self, text: str) -> list[Paper]:
+    def topic(self, text: str) -> list[Card]:
         def make():
             since = self.today - dt.timedelta(days=TOPIC_LOOKBACK_DAYS)
             # Sorted by upvotes, hybrid answers with the papers whose words match (semantic neighbours have
             # no cut-off, so they never make a saved search "match").
             q = query.parse(text).with_filters(after=since)
-            return hybrid.load(hybrid.search(q, POOL, sort="upvotes"))
+            return service.load(hybrid.search(q, POOL, sort="upvotes"))
 
         return self._cached(("topic", text), make)
 
-    def for_you(self, user) -> list[Paper]:
+    def for_you(self, user) -> list[Card]:
         """Recent papers suggested for `user` (not shared: made per subscriber, never cached)."""
         try:
             from paperboard.search import foryou  # lazy: needs the semantic search, which may be missing
 
             feed = foryou.recommend(user, limit=FOR_YOU_POOL, today=self.today)
-        except Exception:  # noqa: BLE001 - as in _cached: the rest of the digest still goes out
+        except Exception:
             log.warning("For you for user %s failed; left out of the digest", user.pk, exc_info=True)
             return []
         papers = [item.paper for item in feed.items if item.recent]
@@ -167,7 +166,7 @@ class Candidates:
             p.digest_summary = one_line(p.abstract)
         return papers
 
-    def section(self, key: str, subscription: Subscription, prefs: preferences.Preferences) -> list[Paper]:
+    def section(self, key: str, subscription: Subscription, prefs: preferences.Preferences) -> list[Card]:
         frequency = subscription.frequency
         if key == "top":
             return self.top(frequency)
@@ -182,7 +181,7 @@ class Candidates:
         return _round_robin(lists)
 
 
-def _round_robin(lists: list[list[Paper]]) -> list[Paper]:
+def _round_robin(lists: list[list[Card]]) -> list[Card]:
     out, seen = [], set()
     for i in range(max((len(lst) for lst in lists), default=0)):
         for lst in lists:
@@ -192,7 +191,7 @@ def _round_robin(lists: list[list[Paper]]) -> list[Paper]:
     return out
 
 
-def offers(subscription: Subscription, candidates: Candidates, prefs: preferences.Preferences) -> dict[str, list[Paper]]:
+def offers(subscription: Subscription, candidates: Candidates, prefs: preferences.Preferences) -> dict[str, list[Card]]:
     """Each of the subscriber's sections, in digest order: its candidates with enough upvotes."""
     keys = prefs.active_sections(has_account=subscription.user_id is not None)
     return {
@@ -212,11 +211,11 @@ def already_sent(offered: dict[int, set[int]]) -> dict[int, set[int]]:
     return sent
 
 
-def pick(lists: dict[str, list[Paper]], sent: set[int], max_papers: int) -> list[tuple[str, Paper]]:
+def pick(lists: dict[str, list[Card]], sent: set[int], max_papers: int) -> list[tuple[str, Card]]:
     """Round-robin over the sections, papers not in `sent`, each once, up to `max_papers`, in digest order."""
     keys = list(lists)
     picked: dict[int, str] = {}
-    papers: dict[int, Paper] = {}
+    papers: dict[int, Card] = {}
     cursors = {key: 0 for key in keys}
     while len(picked) < max_papers and any(cursors[k] < len(lists[k]) for k in keys):
         for key in keys:
@@ -234,7 +233,7 @@ def pick(lists: dict[str, list[Paper]], sent: set[int], max_papers: int) -> list
     return [(picked[pid], papers[pid]) for pid in ranked]
 
 
-def choose(subscription: Subscription, candidates: Candidates) -> list[tuple[str, Paper]]:
+def choose(subscription: Subscription, candidates: Candidates) -> list[tuple[str, Card]]:
     """(section, paper) picks for `subscription` at the candidates' time, in digest order, none sent before."""
     prefs = preferences.of(subscription)
     lists = offers(subscription, candidates, prefs)
@@ -243,7 +242,7 @@ def choose(subscription: Subscription, candidates: Candidates) -> list[tuple[str
     return pick(lists, sent, prefs.max_papers)
 
 
-def digest(picks: list[tuple[str, Paper]], frequency: str) -> Digest:
+def digest(picks: list[tuple[str, Card]], frequency: str) -> Digest:
     sections: dict[str, Section] = {}
     for key, paper in picks:
         if key not in sections:
@@ -254,9 +253,7 @@ def digest(picks: list[tuple[str, Paper]], frequency: str) -> Digest:
 
 def load(rows: list[tuple[int, str]], frequency: str) -> Digest:
     """The digest recorded as (paper id, section) rows, in order (a retry sends what the first try chose)."""
-    by_id = Paper.objects.filter(hidden=False).in_bulk([pid for pid, _ in rows])
-    papers = [by_id[pid] for pid, _ in rows if pid in by_id]
-    queries.attach_people(papers)
-    for p in papers:
+    by_id = {c.pk: c for c in queries.load_cards(pid for pid, _ in rows)}
+    for p in by_id.values():
         p.digest_summary = one_line(p.abstract)
     return digest([(section, by_id[pid]) for pid, section in rows if pid in by_id], frequency)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from paperboard import ratelimit
 from paperboard.accounts import emails
+from paperboard.accounts.status import is_confirmed
 from paperboard.digests import links, preferences, schedule
 from paperboard.digests.models import Subscription
 
@@ -131,3 +132,14 @@ def lift_suppression(subscription: Subscription, now: dt.datetime | None = None)
         subscription.next_due_at = schedule.next_slot(subscription.frequency, now)
         fields.append("next_due_at")
     subscription.save(update_fields=fields)
+
+
+def settings_section(request, user) -> dict:
+    """The email digest part of the account settings page (digests/_settings.html): `digest`."""
+    subscription = of_account(user)
+    return {"digest": {
+        "subscription": subscription,
+        "confirmed": is_confirmed(user),
+        "preferences_path": links.preferences_path(subscription) if subscription else "",
+        "preview_path": links.preview_path(subscription) if subscription else "",
+    }}

@@ -1,23 +1,24 @@
-"""Read queries behind the feeds, the paper page and the API. Each runs a fixed number of queries."""
+"""Read queries behind the feeds, the paper page and the API. Each runs a fixed number of queries.
+
+Lists rank paper ids here and load what they show with `load_cards` (papers.cards), the one paper loader."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Sequence
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, QuerySet
 from django.utils import timezone
 
 from paperboard.papers import periods, ranking
-from paperboard.papers.models import Paper, PaperAuthor, PaperCategory, Submission, Vote
+from paperboard.papers.cards import Card, CardSubmission, load_cards
+from paperboard.papers.models import Paper, PaperCategory, Submission, Vote
 
 SORTS = ("upvotes", "publishedAt", "trending")
 
 
 def visible_submissions() -> QuerySet[Submission]:
-    return Submission.objects.filter(paper__hidden=False).select_related("paper", "submitter")
+    return Submission.objects.filter(paper__hidden=False)
 
 
 def latest_day() -> dt.date | None:
@@ -33,25 +34,6 @@ def neighbours(period: periods.Period) -> tuple[periods.Period | None, periods.P
     return (make(before) if before else None, make(after) if after else None)
 
 
-def attach_people(papers: Sequence[Paper]) -> None:
-    """Set `.author_names` and `.category_codes` on each paper (2 queries for the whole list)."""
-    by_id = {p.pk: p for p in papers}
-    authors: dict[int, list[str]] = defaultdict(list)
-    cats: dict[int, list[str]] = defaultdict(list)
-    if by_id:
-        for pid, name in PaperAuthor.objects.filter(paper_id__in=by_id).order_by("paper_id", "position").values_list(
-            "paper_id", "name"
-        ):
-            authors[pid].append(name)
-        for pid, code in PaperCategory.objects.filter(paper_id__in=by_id).order_by(
-            "paper_id", "position"
-        ).values_list("paper_id", "code"):
-            cats[pid].append(code)
-    for pk, p in by_id.items():
-        p.author_names = authors[pk]
-        p.category_codes = cats[pk]
-
-
 def feed(
     period: periods.Period | None = None,
     *,
@@ -61,32 +43,39 @@ def feed(
     submitter: str | None = None,
     now: dt.datetime | None = None,
     category: str | None = None,
-) -> list[Submission]:
-    """Submissions in `period` (all time when None), ranked by `sort`, with papers and authors attached.
+    user=None,
+) -> list[CardSubmission]:
+    """Submissions in `period` (all time when None), ranked by `sort`: each the `feed_submission` of its
+    paper's card (`.paper`; see papers.cards), `voted` set for `user` when given.
 
     `category` (an arXiv code such as `cs.LG`) keeps only papers that have it among their categories.
 
     Sorts: `upvotes` (most first; the default), `publishedAt` (newest on the feed first), `trending`
     (see ranking.trending; only the last TRENDING_WINDOW_DAYS of the feed are candidates; each item
-    gets `.trending`, its breakdown, and `.trending_score`). Trending runs 2 queries before attach_people.
+    gets `.trending`, its breakdown, and `.trending_score`). One query ranks the paper ids (trending: two,
+    the candidates' signals and their trusted votes), then `load_cards` loads the page.
     """
-    qs = visible_submissions()
+    qs = Submission.objects.filter(paper__hidden=False)
     if period is not None:
         qs = qs.filter(day__gte=period.start, day__lte=period.end)
     if submitter:
         qs = qs.filter(submitter__username=submitter)
     if category:
         qs = qs.filter(paper_id__in=PaperCategory.objects.filter(code=category).values("paper_id"))
+    breakdown: dict[int, ranking.Trending] = {}
     if sort == "trending":
         now = now or timezone.now()
         qs = qs.filter(submitted_at__gte=trending_cutoff(now))
-        candidates = list(qs)
         counted = trusted_vote_counts(qs.values("paper_id"))
-        for s in candidates:
-            s.trending = trending_of(s.paper, s, counted.get(s.paper_id, 0), now)
-            s.trending_score = s.trending.score
-        candidates.sort(key=lambda s: (-s.trending_score, -s.paper.upvotes, s.paper.arxiv_id))
-        items = candidates[offset : offset + limit]
+        ranked = []
+        for pid, at, upvotes, imported, comments, stars, repo, arxiv_id in qs.values_list(
+            "paper_id", "submitted_at", "paper__upvotes", "paper__imported_upvotes", "paper__num_comments",
+            "paper__github_stars", "paper__github_repo", "paper__arxiv_id",
+        ):
+            breakdown[pid] = _trending(counted.get(pid, 0), at, now, imported, comments, stars, repo)
+            ranked.append((-breakdown[pid].score, -upvotes, arxiv_id, pid))
+        ranked.sort()
+        ids = [pid for *_, pid in ranked[offset : offset + limit]]
     else:
         if sort == "publishedAt":
             order = ("-submitted_at", "-paper__upvotes", "paper__arxiv_id")
@@ -94,8 +83,12 @@ def feed(
             order = ("-day", "-paper__upvotes", "paper__arxiv_id")
         else:
             order = ("-paper__upvotes", "-submitted_at", "paper__arxiv_id")
-        items = list(qs.order_by(*order)[offset : offset + limit])
-    attach_people([s.paper for s in items])
+        ids = list(qs.order_by(*order).values_list("paper_id", flat=True)[offset : offset + limit])
+    items = [c.feed_submission for c in load_cards(ids, user=user) if c.feed_submission is not None]
+    for s in items:
+        if s.paper_id in breakdown:
+            s.trending = breakdown[s.paper_id]
+            s.trending_score = s.trending.score
     return items
 
 
@@ -138,13 +131,19 @@ def trending_of(
     paper: Paper, submission: Submission, counted_votes: int, now: dt.datetime
 ) -> ranking.Trending:
     """Trending breakdown of `paper` (on the feed since `submission`) with `counted_votes` trusted votes."""
+    return _trending(counted_votes, submission.submitted_at, now, paper.imported_upvotes, paper.num_comments,
+                     paper.github_stars, paper.github_repo)
+
+
+def _trending(counted_votes: int, submitted_at: dt.datetime, now: dt.datetime, imported_upvotes: int,
+              num_comments: int, github_stars: int | None, github_repo: str) -> ranking.Trending:
     return ranking.trending(
         counted_votes,
-        ranking.age_hours(submission.submitted_at, now),
-        imported_upvotes=paper.imported_upvotes,
-        num_comments=paper.num_comments,
-        github_stars=paper.github_stars,
-        has_repo=bool(paper.github_repo),
+        ranking.age_hours(submitted_at, now),
+        imported_upvotes=imported_upvotes,
+        num_comments=num_comments,
+        github_stars=github_stars,
+        has_repo=bool(github_repo),
     )
 
 
@@ -152,18 +151,21 @@ def feed_count(period: periods.Period) -> int:
     return visible_submissions().filter(day__gte=period.start, day__lte=period.end).count()
 
 
-def paper(arxiv_id: str) -> Paper | None:
-    """The visible paper with this arXiv id (no version), with authors, categories and submission."""
+def paper(arxiv_id: str, *, user=None) -> Paper | None:
+    """The visible paper with this arXiv id (no version), with its card's `author_names`,
+    `category_codes`, `feed_submission` and `voted` (for `user`) set on it."""
     p = Paper.objects.filter(arxiv_id=arxiv_id, hidden=False).first()
     if p is None:
         return None
-    attach_people([p])
-    p.feed_submission = Submission.objects.filter(paper=p).select_related("submitter").first()
+    cards = load_cards([p.pk], user=user)
+    if not cards:  # hidden meanwhile
+        return None
+    card = cards[0]
+    p.author_names, p.category_codes = card.author_names, card.category_codes
+    p.feed_submission, p.voted = card.feed_submission, card.voted
     return p
 
 
-def papers_after(cursor: int, limit: int) -> list[Paper]:
-    """All visible papers in insertion order after internal id `cursor` (keyset paging)."""
-    items = list(Paper.objects.filter(pk__gt=cursor, hidden=False).order_by("pk")[:limit])
-    attach_people(items)
-    return items
+def papers_after(cursor: int, limit: int) -> list[Card]:
+    """The cards of all visible papers in insertion order after internal id `cursor` (keyset paging)."""
+    return load_cards(Paper.objects.filter(pk__gt=cursor, hidden=False).order_by("pk").values_list("pk", flat=True)[:limit])

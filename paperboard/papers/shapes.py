@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from paperboard.absolute import absolute_url
-from paperboard.papers.models import Paper, Submission
+from paperboard.papers.cards import Card, CardSubmission
 
 
 def iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -33,8 +33,8 @@ def user_json(user) -> dict | None:
     }
 
 
-def paper_json(p: Paper, submission: Submission | None = None) -> dict:
-    """A paper as `GET /api/papers/{id}` returns it. Needs `attach_people` to have run on `p`."""
+def paper_json(p: Card, submission: CardSubmission | None = None) -> dict:
+    """A paper as `GET /api/papers/{id}` returns it, from its card (`papers.queries.load_cards`)."""
     data = {
         "id": p.arxiv_id,
         "authors": [
@@ -67,8 +67,8 @@ def paper_json(p: Paper, submission: Submission | None = None) -> dict:
     return data
 
 
-def daily_item_json(s: Submission) -> dict:
-    """One item of `GET /api/daily_papers`: the paper plus its day on the feed."""
+def daily_item_json(s: CardSubmission) -> dict:
+    """One item of `GET /api/daily_papers`: the paper plus its day on the feed (a card's `feed_submission`)."""
     p = s.paper
     item = {
         "paper": paper_json(p, s),
@@ -80,9 +80,9 @@ def daily_item_json(s: Submission) -> dict:
         "submittedBy": user_json(s.submitter),
         "isAuthorParticipating": False,
     }
-    if hasattr(s, "trending_score"):
+    if s.trending_score is not None:
         item["trendingScore"] = round(s.trending_score, 6)
-    trending = getattr(s, "trending", None)  # set by queries.feed(sort="trending"): ranking.Trending
+    trending = s.trending  # set by queries.feed(sort="trending"): ranking.Trending
     if trending is not None:
         item["trending"] = trending.as_json()  # {score, ageHours, decay, signals: {upvotes, comments, githubStars}}
     return item

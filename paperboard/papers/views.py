@@ -1,15 +1,16 @@
-"""Feed and paper pages. Each page is also available as JSON (`.json` suffix or `?format=json`)."""
+"""Feed pages (a day, a week, a month). Each page is also available as JSON (`.json` suffix or
+`?format=json`). The paper page is community.views_paper (it shows the discussion too)."""
 
 from __future__ import annotations
 
 import math
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from paperboard.papers import caching, ids, periods, queries, shapes
+from paperboard.papers import caching, periods, queries, shapes
 from paperboard.web import page_number
 
 
@@ -20,7 +21,7 @@ def _wants_json(request: HttpRequest, fmt: str | None) -> bool:
 def _render_feed(request: HttpRequest, period: periods.Period, fmt: str | None, canonical: bool) -> HttpResponse:
     page = page_number(request)
     size = settings.PAPERBOARD_FEED_PAGE_SIZE
-    items = queries.feed(period, offset=page * size, limit=size)
+    items = queries.feed(period, offset=page * size, limit=size, user=request.user)
     total = queries.feed_count(period)
     prev, nxt = queries.neighbours(period)
     pages = max(1, math.ceil(total / size))
@@ -89,39 +90,3 @@ def period_feed(request: HttpRequest, kind: str, slug: str, fmt: str | None = No
             return JsonResponse({"error": str(exc), "code": "invalid_period"}, status=400)
         return render(request, "papers/error.html", {"message": str(exc)}, status=400)
     return caching.cached_response(request, lambda: _render_feed(request, period, fmt, canonical=False))
-
-
-def _markdown(paper) -> str:
-    lines = [f"# {paper.title}", "", f"**arXiv:** {paper.arxiv_id}v{paper.version}", ""]
-    if paper.author_names:
-        lines += [f"**Authors:** {', '.join(paper.author_names)}", ""]
-    lines += ["## Abstract", "", paper.abstract, ""]
-    return "\n".join(lines)
-
-
-@require_GET
-def paper_page(request: HttpRequest, arxiv_id: str, fmt: str | None = None) -> HttpResponse:
-    try:
-        bare, version = ids.split_version(arxiv_id)
-    except ids.InvalidArxivId:  # shaped like an id but impossible (month 99, version 0): a paper we do not have
-        bare, version = arxiv_id, None
-    if version is not None and not fmt:
-        return redirect(f"/papers/{bare}", permanent=False)
-
-    def build() -> HttpResponse:
-        paper = queries.paper(bare)
-        if paper is None:
-            if _wants_json(request, fmt):
-                return JsonResponse({"error": f"paper {bare} not found", "code": "not_found"}, status=404)
-            raise Http404(f"paper {bare} not found")
-        if _wants_json(request, fmt):
-            return JsonResponse(shapes.paper_json(paper, paper.feed_submission))
-        if fmt == ".md":
-            return HttpResponse(_markdown(paper), content_type="text/markdown; charset=utf-8")
-        return render(
-            request,
-            "papers/paper.html",
-            {"paper": paper, "submission": paper.feed_submission, "json_url": f"/papers/{bare}.json"},
-        )
-
-    return caching.cached_response(request, build)

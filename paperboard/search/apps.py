@@ -7,4 +7,10 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         # lazy: receivers import models, which exist only once the app registry is ready
-        from paperboard.search import receivers  # noqa: F401
+        from paperboard.papers import sections  # lazy: as above
+        from paperboard.search import (
+            receivers,  # noqa: F401
+            service,  # lazy: as above
+        )
+
+        sections.PAPER.append(service.similar_section)

@@ -62,7 +62,7 @@ CATEGORY_NAMES = {
 
 @dataclass
 class Item:
-    paper: Paper
+    paper: queries.Card
     reason: str
     reason_kind: str  # "upvoted", "collected", "interest"
     recent: bool
@@ -180,7 +180,7 @@ def _semantic_feed(user, liked, never, limit: int, today: dt.date) -> Feed | Non
 
     # Reasons: the liked paper nearest to each suggestion.
     cand_vecs = {**recent_vecs, **store.load([pid for pid, _, _ in chosen if pid not in recent_vecs])}
-    papers = Paper.objects.in_bulk([pid for pid, _, _ in chosen])
+    papers = {c.pk: c for c in queries.load_cards(pid for pid, _, _ in chosen)}
     out: list[Item] = []
     for pid, score, recent in chosen:
         p = papers.get(pid)
@@ -190,32 +190,31 @@ def _semantic_feed(user, liked, never, limit: int, today: dt.date) -> Feed | Non
         nearest_liked = liked_papers[int(np.argmax(L @ v))] if v is not None else liked_papers[0]
         kind, collection = liked[nearest_liked.pk]
         out.append(Item(p, _reason(kind, nearest_liked, collection), kind, recent, score, nearest_liked))
-    queries.attach_people([i.paper for i in out])
     return Feed("semantic", out, signals=len(liked))
 
 
 def _interest_feed(user, cats: list[str], never: set[int], limit: int, today: dt.date) -> Feed:
     in_cats = PaperCategory.objects.filter(code__in=cats).values("paper_id")
-    subs = list(
+    recent_ids = list(
         Submission.objects.filter(
             day__gte=_recent_cutoff(today), paper__hidden=False, paper_id__in=Subquery(in_cats)
         )
         .exclude(paper_id__in=never)
-        .select_related("paper")
-        .order_by("-paper__upvotes", "-submitted_at", "paper__arxiv_id")[:limit]
+        .order_by("-paper__upvotes", "-submitted_at", "paper__arxiv_id")
+        .values_list("paper_id", flat=True)[:limit]
     )
-    papers = [(s.paper, True) for s in subs]
-    if len(papers) < limit:
-        taken = never | {p.pk for p, _ in papers}
-        more = (
+    more_ids = []
+    if len(recent_ids) < limit:
+        more_ids = list(
             Paper.objects.filter(hidden=False, pk__in=Subquery(in_cats))
-            .exclude(pk__in=taken)
-            .order_by("-published_at", "-pk")[: limit - len(papers)]
+            .exclude(pk__in=never | set(recent_ids))
+            .order_by("-published_at", "-pk")
+            .values_list("pk", flat=True)[: limit - len(recent_ids)]
         )
-        papers += [(p, False) for p in more]
-    queries.attach_people([p for p, _ in papers])
+    recent_set = set(recent_ids)
     items = []
-    for p, recent in papers:
+    for p in queries.load_cards(recent_ids + more_ids):
+        recent = p.pk in recent_set
         cat = next((c for c in p.category_codes if c in cats), cats[0])
         reason = f"{'new in' if recent else 'in'} {cat}, one of your interests"
         items.append(Item(p, reason, "interest", recent, reason_category=cat))
@@ -253,18 +252,18 @@ def category_choices(picked: list[str], n: int = 24) -> list[tuple[str, str]]:
     return [(c, CATEGORY_NAMES.get(c, "")) for c in codes]
 
 
-def popular_recent(user, n: int = 10, today: dt.date | None = None) -> list[Paper]:
+def popular_recent(user, n: int = 10, today: dt.date | None = None) -> list[queries.Card]:
+    """Cards of the most upvoted recent papers on the feed (else the latest ones), `voted` set for `user`."""
     today = today or timezone.localdate()
-    subs = list(
-        Submission.objects.filter(day__gte=_recent_cutoff(today), paper__hidden=False)
-        .select_related("paper")
-        .order_by("-paper__upvotes", "-submitted_at")[:n]
+    visible = Submission.objects.filter(paper__hidden=False)
+    ids = list(
+        visible.filter(day__gte=_recent_cutoff(today))
+        .order_by("-paper__upvotes", "-submitted_at")
+        .values_list("paper_id", flat=True)[:n]
     )
-    if not subs:
-        subs = list(queries.visible_submissions().order_by("-day", "-paper__upvotes")[:n])
-    papers = [s.paper for s in subs]
-    queries.attach_people(papers)
-    return papers
+    if not ids:
+        ids = list(visible.order_by("-day", "-paper__upvotes").values_list("paper_id", flat=True)[:n])
+    return queries.load_cards(ids, user=user)
 
 
 # ---- Pages ------------------------------------------------------------------------------------------------

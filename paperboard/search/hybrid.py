@@ -20,16 +20,12 @@ in that order: "semantic neighbours" have no natural cut-off, so they are only u
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.utils.dateparse import parse_datetime
 
-from paperboard.papers.models import Paper, Submission
+from paperboard.papers.sql import as_datetime
 from paperboard.search import lexical
 from paperboard.search.hits import Hit
 from paperboard.search.lexical.common import id_param, ids_sql
@@ -78,7 +74,7 @@ def semantic_search(text: str, limit: int, vector: Future | None = None) -> list
             vec, first = vector.result()
             return list(semantic.search_vector(vec, limit, first=first)) if vec is not None else []
         return list(semantic.search(text, limit))
-    except Exception:  # noqa: BLE001 - the lexical half still answers
+    except Exception:
         log.warning("semantic search failed; answering with lexical results only", exc_info=True)
         return []
 
@@ -107,18 +103,8 @@ def _tie_breakers(ids) -> dict[int, tuple[int, float]]:
     return {pk: (up or 0, _timestamp(pub)) for pk, up, pub in rows}
 
 
-def _datetime(value) -> dt.datetime | None:
-    """A datetime column read by raw SQL: a string on SQLite (stored in UTC), a datetime on PostgreSQL."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = parse_datetime(str(value))
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
-
-
 def _timestamp(value) -> float:
-    value = _datetime(value)
+    value = as_datetime(value)
     return value.timestamp() if value else 0.0
 
 
@@ -183,54 +169,3 @@ def run(query: Query, limit: int, *, mode: str = "hybrid", sort: str = "relevanc
             return lexical.search(query, limit)
         return semantic_only(query, limit)
     return search(query, limit, sort=sort)
-
-
-def load(hits: list[Hit]) -> list[Paper]:
-    """The papers of `hits`, in order, with `.author_names` and `.category_codes` (as
-    `queries.attach_people` sets them), `.feed_submission` (or None, with its submitter) and `.hit`
-    attached. Papers that vanished or were hidden meanwhile are left out.
-
-    Three raw statements (papers; authors and categories together; submissions), a fourth only when some
-    of those papers were submitted by a user: on a page of 20 results this costs ~1.5 ms of CPU where the
-    ORM's five querysets cost ~4 ms (query compilation and converters), a tenth of a search."""
-    ids = list(dict.fromkeys(h.paper_id for h in hits))
-    if not ids:
-        return []
-    where, param = ids_sql("{}"), id_param(ids)
-    by_id = {
-        p.pk: p
-        for p in Paper.objects.raw(f"SELECT * FROM papers_paper WHERE {where.format('id')} AND NOT hidden", [param])
-    }
-    if not by_id:
-        return []
-    param = id_param(list(by_id))
-    authors: dict[int, list] = defaultdict(list)
-    cats: dict[int, list] = defaultdict(list)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT paper_id, 0, position, name FROM papers_paperauthor WHERE {where.format('paper_id')} "
-            f"UNION ALL SELECT paper_id, 1, position, code FROM papers_papercategory WHERE {where.format('paper_id')}",
-            [param, param],
-        )
-        for pid, kind, position, value in cur.fetchall():
-            (cats if kind else authors)[pid].append((position, value))
-    subs = {
-        s.paper_id: s
-        for s in Submission.objects.raw(f"SELECT * FROM papers_submission WHERE {where.format('paper_id')}", [param])
-    }
-    submitters = {s.submitter_id for s in subs.values() if s.submitter_id is not None}
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=submitters)} if submitters else {}
-    for s in subs.values():
-        s.submitter = users.get(s.submitter_id)
-    papers = []
-    for h in hits:
-        p = by_id.get(h.paper_id)
-        if p is None:
-            continue
-        if getattr(p, "hit", None) is None:
-            p.author_names = [name for _, name in sorted(authors[p.pk])]
-            p.category_codes = [code for _, code in sorted(cats[p.pk])]
-            p.feed_submission = subs.get(p.pk)
-            p.hit = h
-            papers.append(p)
-    return papers

@@ -9,23 +9,28 @@
     canonical_category(code)                          -> the stored spelling of a category, or None
 
 A search goes: `hybrid.run` (keyword ranking from `lexical`, semantic ranking from `semantic`, fused) ->
-`hybrid.load` (the papers of the hits) -> `lexical.highlights` (snippets). `query.parse` reads the text.
+`papers.queries.load_cards` (the cards of the hits) -> `lexical.highlights` (snippets). `query.parse` reads the text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
-from paperboard.papers import shapes
+from paperboard.papers import queries, shapes
+from paperboard.papers.cards import Card
 from paperboard.papers.models import Paper, PaperCategory
 from paperboard.search import foryou, hybrid, lexical
 from paperboard.search import query as querylang
 from paperboard.search import similar as similar_papers
+from paperboard.search.hits import Hit
 from paperboard.search.query import Query
+
+log = logging.getLogger("paperboard.search")
 
 PAGE_SIZE = 20
 MAX_PAGE = hybrid.MAX_RESULTS // PAGE_SIZE - 1
@@ -37,7 +42,7 @@ parse = querylang.parse
 
 
 class Page(NamedTuple):
-    papers: list[Paper]  # with .hit, .author_names, .category_codes, .feed_submission (and .snippet)
+    papers: list[Card]  # with .hit (and .snippet)
     more: bool  # whether results follow this page
 
 
@@ -112,7 +117,7 @@ def search(query: Query, *, offset: int = 0, limit: int = PAGE_SIZE, mode: str =
         return Page([], False)
     hits = hybrid.run(query, offset + limit + 1, mode=mode, sort=sort, prefix=prefix)
     more = len(hits) > offset + limit
-    papers = hybrid.load(hits[offset : offset + limit])
+    papers = load(hits[offset : offset + limit])
     if not snippets:
         return Page(papers, more)
     marks = lexical.highlights(query, [p.pk for p in papers], prefix=prefix)
@@ -123,12 +128,21 @@ def search(query: Query, *, offset: int = 0, limit: int = PAGE_SIZE, mode: str =
     return Page(papers, more)
 
 
-def newest_in_category(code: str, limit: int) -> list[Paper]:
+def newest_in_category(code: str, limit: int) -> list[Card]:
     """A category's newest papers, with plain snippets (for a topic with nothing on the feed yet)."""
-    return with_plain_snippets(hybrid.load(lexical.search(Query(categories=(code,)), limit, sort="newest")))
+    return with_plain_snippets(load(lexical.search(Query(categories=(code,)), limit, sort="newest")))
 
 
-def suggest(text: str) -> tuple[Query, list[Paper]]:
+def load(hits: list[Hit]) -> list[Card]:
+    """The cards of `hits`, in order, each with its `.hit`; papers hidden or gone meanwhile are left out."""
+    cards = queries.load_cards([h.paper_id for h in hits])
+    by_id = {h.paper_id: h for h in reversed(hits)}  # the first hit of a paper wins
+    for c in cards:
+        c.hit = by_id[c.pk]
+    return cards
+
+
+def suggest(text: str) -> tuple[Query, list[Card]]:
     """The header box's results as you type: the first few keyword matches of `text` (a trailing space
     means the last word is finished; otherwise it may still be growing)."""
     parsed = querylang.parse(text)
@@ -137,7 +151,7 @@ def suggest(text: str) -> tuple[Query, list[Paper]]:
     return parsed, search(parsed, limit=SUGGESTIONS, mode="lexical", prefix=not text.endswith(" ")).papers
 
 
-def result_json(p: Paper) -> dict:
+def result_json(p: Card) -> dict:
     """One search result: the Hub's daily-item shape (so HfApi.list_papers reads it) plus the match."""
     s = p.feed_submission
     return {
@@ -161,9 +175,18 @@ def api_items(q: str, limit: int, sort: str = "relevance", mode: str = "hybrid")
     return [result_json(p) for p in papers]
 
 
-def similar(paper: Paper, limit: int = similar_papers.DEFAULT_LIMIT) -> list[Paper]:
+def similar(paper: Paper | Card, limit: int = similar_papers.DEFAULT_LIMIT) -> list[Card]:
     """Up to `limit` visible papers most like `paper`, best first, each with `.similarity`."""
     return similar_papers.similar_papers(paper, limit)
+
+
+def similar_section(request, paper) -> dict:
+    """The paper page's "similar papers" section ([] on any error: a broken index must not take the page down)."""
+    try:
+        return {"similar": similar(paper)}
+    except Exception:
+        log.exception("similar papers of %s failed", paper.arxiv_id)
+        return {"similar": []}
 
 
 def for_you(user, limit: int = foryou.DEFAULT_LIMIT, today: dt.date | None = None) -> foryou.Feed:
@@ -171,7 +194,7 @@ def for_you(user, limit: int = foryou.DEFAULT_LIMIT, today: dt.date | None = Non
     return foryou.recommend(user, limit=limit, today=today)
 
 
-def with_plain_snippets(papers: list[Paper]) -> list[Paper]:
+def with_plain_snippets(papers: list[Card]) -> list[Card]:
     for p in papers:
         p.snippet = lexical.Snippet(lexical.marked_html(p.title), lexical.plain_excerpt(p.abstract))
     return papers

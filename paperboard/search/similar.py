@@ -20,7 +20,7 @@ DEFAULT_LIMIT = 6
 CACHE_SECONDS = 600
 
 
-def similar_hits(paper: Paper, limit: int = DEFAULT_LIMIT) -> list[Hit]:
+def similar_hits(paper: Paper | queries.Card, limit: int = DEFAULT_LIMIT) -> list[Hit]:
     """Nearest visible neighbours of `paper`. Cached per process for the current version of the vectors
     and of the data (hiding a paper bumps the data version), so logged-in page views, which skip the page
     cache, do not search again."""
@@ -39,18 +39,12 @@ def similar_hits(paper: Paper, limit: int = DEFAULT_LIMIT) -> list[Hit]:
     return hits
 
 
-def similar_papers(paper: Paper, limit: int = DEFAULT_LIMIT) -> list[Paper]:
-    """Up to `limit` visible papers most like `paper`, best first, each with `.similarity` (cosine) and
-    `.author_names` / `.category_codes` attached."""
+def similar_papers(paper: Paper | queries.Card, limit: int = DEFAULT_LIMIT) -> list[queries.Card]:
+    """The cards of up to `limit` visible papers most like `paper`, best first, each with `.similarity`
+    (cosine)."""
     hits = similar_hits(paper, limit)
-    if not hits:
-        return []
-    by_id = Paper.objects.in_bulk([h.paper_id for h in hits])
-    out = []
-    for h in hits:
-        p = by_id.get(h.paper_id)
-        if p is not None:
-            p.similarity = h.score
-            out.append(p)
-    queries.attach_people(out)
-    return out
+    cards = queries.load_cards([h.paper_id for h in hits])
+    score = {h.paper_id: h.score for h in hits}
+    for c in cards:
+        c.similarity = score[c.pk]
+    return cards

@@ -1,11 +1,8 @@
-"""Template helpers for digests: author lists in mails, and the digest section of the settings page."""
+"""Template helpers for digests: author lists in mails."""
 
 from __future__ import annotations
 
 from django import template
-
-from paperboard.accounts.status import is_confirmed
-from paperboard.digests import links, subscriptions
 
 register = template.Library()
 
@@ -18,17 +15,3 @@ def authors(names) -> str:
     names = list(names or [])
     shown = ", ".join(names[:MAX_AUTHORS])
     return f"{shown} et al." if len(names) > MAX_AUTHORS else shown
-
-
-@register.inclusion_tag("digests/_settings.html", takes_context=True)
-def digest_settings(context) -> dict:
-    user = context["user"]
-    subscription = subscriptions.of_account(user)
-    return {
-        "user": user,
-        "subscription": subscription,
-        "confirmed": is_confirmed(user),
-        "csrf_token": context.get("csrf_token"),
-        "preferences_path": links.preferences_path(subscription) if subscription else "",
-        "preview_path": links.preview_path(subscription) if subscription else "",
-    }

@@ -4,11 +4,11 @@ parameter, and the SQL of a query's filters and sort orders (SQLite and PostgreS
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 from django.db import DatabaseError, connection
 
+from paperboard.papers.sql import id_param, ids_sql  # noqa: F401 - the keyword backends' spelling
 from paperboard.search.hits import Hit
 from paperboard.search.query import Query, canonical_category
 
@@ -44,29 +44,12 @@ MATCH_DEPTH = 10_000
 
 
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers him his how i if in into is it its itself just me more most my no nor not now
-    of off on once only or other our ours out over own same she should so some such than that the their
-    them then there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your via using use used based new towards toward paper
-    approach method methods study""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "via", "using", "use", "used", "based", "new", "towards", "toward", "paper", "approach", "method", "methods", "study"]
 )
 
 
 def vendor() -> str:
     return connection.vendor
-
-
-def id_param(ids: list[int]):
-    """The ids as ONE statement parameter: a JSON array (SQLite `json_each`) or an array (PostgreSQL ANY)."""
-    return json.dumps([int(i) for i in ids]) if vendor() == "sqlite" else [int(i) for i in ids]
-
-
-def ids_sql(column: str) -> str:
-    if vendor() == "sqlite":
-        return f"{column} IN (SELECT value FROM json_each(%s))"
-    return f"{column} = ANY(%s)"
 
 
 def has_token(value: str) -> bool:
