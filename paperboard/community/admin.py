@@ -56,9 +56,6 @@ class CommentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change and obj.visible:
             comments._bump(obj.paper_id, +1)
-        from paperboard.papers import freshness
-
-        freshness.data_changed()
 
     def delete_model(self, request, obj):
         comments.uncount_before_removal([obj])
