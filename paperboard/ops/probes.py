@@ -19,6 +19,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from paperboard.mail import backend
+
 Result = tuple[bool, str]
 
 
@@ -66,7 +68,7 @@ def cache() -> Result:
 
 def smtp(timeout: float = 5.0) -> Result | None:
     """None when mail goes to the outbox folder (no PAPERBOARD_SMTP_URL)."""
-    if settings.EMAIL_BACKEND != "paperboard.mail.SmtpBackend":
+    if not backend.in_use():
         return None
     host, port = settings.EMAIL_HOST, int(settings.EMAIL_PORT)
     try:
