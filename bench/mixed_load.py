@@ -301,7 +301,7 @@ def helper_cleanup() -> dict:
                 if str(s.get_decoded().get("_auth_user_id", "")) in {str(i) for i in ids}]
         Session.objects.filter(session_key__in=gone).delete()
         users.delete()
-    freshness.data_changed()
+    freshness.changed()
     return {"users": len(ids), "votes": n_votes, "comments": n_comments}
 
 

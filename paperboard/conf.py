@@ -358,7 +358,7 @@ def parse_smtp_url(url: str) -> dict:
         "EMAIL_HOST_USER": unquote(parts.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_SSL": tls,
-        # "auto": STARTTLS when the server offers it (see paperboard.mail.SmtpBackend).
+        # "auto": STARTTLS when the server offers it (see paperboard.mail.backend.SmtpBackend).
         "PAPERBOARD_SMTP_STARTTLS": "auto" if starttls and options.get("starttls", "auto") == "auto" else starttls,
         "EMAIL_TIMEOUT": float(options.get("timeout", 20)),
     }

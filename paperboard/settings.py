@@ -132,7 +132,7 @@ DEFAULT_FROM_EMAIL = _conf["EMAIL_FROM"]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 _smtp = conf.parse_smtp_url(_conf["SMTP_URL"])
 if _smtp:
-    EMAIL_BACKEND = "paperboard.mail.SmtpBackend"
+    EMAIL_BACKEND = "paperboard.mail.backend.SmtpBackend"
     globals().update(_smtp)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

@@ -46,9 +46,6 @@ def put_on_feed(paper: Paper, day: str, *, user=None, votes: int = 0, hour: int 
         Vote.objects.create(user=voter, paper=paper)
     paper.upvotes = paper.imported_upvotes + votes
     paper.save(update_fields=["upvotes"])
-    from paperboard.papers import freshness
-
-    freshness.data_changed()
     return s
 
 

@@ -217,7 +217,7 @@ def test_the_index_follows_new_authors(library):
 
 def test_hidden_papers_never_appear(library):
     Paper.objects.filter(arxiv_id="2501.00001").update(hidden=True)
-    freshness.data_changed()
+    freshness.changed()
     assert set(found("attention")) == {"2501.00002", "2501.00005"}
     assert "2501.00001" not in found("cat:cs.CL")
     assert found("2501.00001") == []

@@ -154,7 +154,7 @@ def test_the_htmx_fragment_suggests_matches_while_typing(client, library):
 
 def test_hidden_papers_are_not_found_on_the_page(client, library):
     Paper.objects.filter(arxiv_id="2501.00001").update(hidden=True)
-    freshness.data_changed()
+    freshness.changed()
     html = client.get("/papers/search", {"q": "attention"}).content.decode()
     assert "2501.00001" not in result_ids(html)
     r = client.get("/papers/search", {"q": "2501.00001"})

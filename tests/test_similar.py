@@ -45,7 +45,7 @@ def test_similar_papers_leave_out_the_paper_itself_and_hidden_papers(papers):
     assert found[0].similarity > found[1].similarity > found[2].similarity
     assert found[0].author_names == ["Ada Lovelace"]  # ready for the page and the API shapes
     Paper.objects.filter(pk=b.pk).update(hidden=True)
-    freshness.data_changed()  # as moderation does when it hides a paper
+    freshness.changed()  # as moderation does when it hides a paper
     assert [p.arxiv_id for p in similar.similar_papers(a, 3)] == [c.arxiv_id, d.arxiv_id, e.arxiv_id]
 
 

@@ -14,8 +14,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from paperboard.accounts import emails
 from paperboard.accounts.models import profile_of
+from paperboard.mail import messages as mail
 
 SALT = "paperboard.confirm"
 MAX_AGE = 3 * 24 * 3600  # seconds: a confirmation link works for three days
@@ -82,7 +82,7 @@ def mark_confirmed(user) -> bool:
 
 def send_confirmation(user) -> bool:
     context = {"user": user, "confirm_path": confirm_url(user), "max_age_days": MAX_AGE // 86400}
-    return emails.send("confirm", user.email, context)
+    return mail.send("accounts/email/confirm", user.email, context)
 
 
 def reset_path(user) -> str:
@@ -93,4 +93,4 @@ def reset_path(user) -> str:
 
 def send_signup_exists(user) -> bool:
     """Tell the owner of an address that somebody tried to sign up with it."""
-    return emails.send("signup_exists", user.email, {"user": user, "reset_path": reset_path(user)})
+    return mail.send("accounts/email/signup_exists", user.email, {"user": user, "reset_path": reset_path(user)})

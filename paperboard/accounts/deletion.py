@@ -14,7 +14,6 @@ def delete_user(user) -> None:
     """Delete `user` (the pre_delete receiver below fixes the vote counts first)."""
     with transaction.atomic():
         user.delete()
-    freshness.data_changed()
 
 
 def take_votes_out(sender, instance, **kwargs) -> None:
@@ -35,4 +34,4 @@ def take_votes_out(sender, instance, **kwargs) -> None:
             Paper.objects.filter(pk__in=Subquery(voted)).update(
                 upvotes=F("imported_upvotes") + Coalesce(Subquery(others), Value(0))
             )
-            freshness.data_changed()
+            freshness.changed()  # a QuerySet.update(): no model signal

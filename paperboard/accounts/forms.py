@@ -11,8 +11,9 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
-from paperboard.accounts import confirmation, emails
+from paperboard.accounts import confirmation
 from paperboard.accounts.models import ApiToken
+from paperboard.mail import messages as mail
 
 User = get_user_model()
 
@@ -162,7 +163,7 @@ class ResetRequestForm(PasswordResetForm):
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):
         path = f"/accounts/password-reset/{context['uid']}/{context['token']}"
-        emails.send("password_reset", to_email, {"user": context["user"], "reset_path": path})
+        mail.send("accounts/email/password_reset", to_email, {"user": context["user"], "reset_path": path})
 
 
 class _ValidatedPasswordMixin:

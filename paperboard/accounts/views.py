@@ -26,7 +26,7 @@ from paperboard.accounts import confirmation, forms, sections
 from paperboard.accounts.deletion import delete_user
 from paperboard.accounts.models import ApiToken, profile_of
 from paperboard.accounts.status import writer_required
-from paperboard.papers import freshness, queries, shapes
+from paperboard.papers import queries, shapes
 from paperboard.papers.models import Submission, Vote
 from paperboard.ratelimit import limit
 
@@ -257,7 +257,6 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         profile = profile_of(user)
         profile.bio = form.cleaned_data["bio"].strip()
         profile.save(update_fields=["bio"])
-        freshness.data_changed()  # names show on cached feed pages ("submitted by") and in API answers
         messages.success(request, "Profile saved.")
         return redirect("settings")
     return _settings_page(request)

@@ -16,7 +16,6 @@ from paperboard.community.models import (
     ModerationAction,
 )
 from paperboard.errors import Refused
-from paperboard.papers import freshness
 
 
 def _run(modeladmin, request, queryset, action: str) -> None:
@@ -57,7 +56,6 @@ class CommentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change and obj.visible:
             comments._bump(obj.paper_id, +1)
-        freshness.data_changed()
 
     def delete_model(self, request, obj):
         comments.uncount_before_removal([obj])

@@ -62,7 +62,6 @@ def decide(moderator, claim_row: AuthorClaim, approve: bool) -> AuthorClaim:
             claim_row.save(update_fields=["status", "decided_by", "decided_at"])
     except IntegrityError:
         raise Refused("name_taken", "another account is already approved as this author", 409) from None
-    freshness.data_changed()  # the paper page lists approved authors
     return claim_row
 
 
@@ -117,5 +116,5 @@ def set_links(user, paper: Paper, github_repo: str, project_page: str) -> Paper:
     page = _check_url(project_page, "Project page", github=False)
     Paper.objects.filter(pk=paper.pk).update(github_repo=repo, project_page=page)
     paper.github_repo, paper.project_page = repo, page
-    freshness.data_changed()
+    freshness.changed()  # a QuerySet.update(): no model signal
     return paper

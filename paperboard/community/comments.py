@@ -66,7 +66,6 @@ def post(user, paper: Paper, body: str, parent: Comment | None = None) -> Commen
     with transaction.atomic():
         comment = Comment.objects.create(paper=paper, user=user, parent=parent, body=body)
         _bump(paper.pk, +1)
-    freshness.data_changed()
     return comment
 
 
@@ -78,7 +77,6 @@ def edit(user, comment: Comment, body: str) -> Comment:
     comment.body = _clean_body(body)
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "edited_at"])
-    freshness.data_changed()
     return comment
 
 
@@ -95,7 +93,7 @@ def delete(user, comment: Comment) -> Comment:
     if not changed:
         raise Refused("deleted", "this comment was deleted", 404)
     comment.deleted_at, comment.body, comment.body_html = now, "", ""
-    freshness.data_changed()
+    freshness.changed()  # a QuerySet.update(): no model signal
     return comment
 
 
@@ -110,7 +108,7 @@ def set_hidden(comment: Comment, hidden: bool) -> bool:
                 _bump(comment.paper_id, -1 if hidden else +1)
     comment.hidden = hidden
     if changed:
-        freshness.data_changed()
+        freshness.changed()  # a QuerySet.update(): no model signal
     return bool(changed)
 
 
@@ -119,7 +117,6 @@ def uncount_before_removal(comments) -> None:
     for c in comments:
         if c.visible:
             _bump(c.paper_id, -1)
-    freshness.data_changed()
 
 
 def thread(paper: Paper) -> list[Comment]:

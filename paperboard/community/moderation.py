@@ -108,7 +108,6 @@ def _get(model, pk, what: str, **extra):
 def _set_paper_hidden(paper: Paper, hidden: bool) -> None:
     if not Paper.objects.filter(pk=paper.pk, hidden=not hidden).update(hidden=hidden):
         raise Refused("no_change", "the paper already is " + ("hidden" if hidden else "visible"), 409)
-    freshness.data_changed()
 
 
 def act(moderator, action: str, target_id, reason: str = "") -> ModerationAction:
@@ -169,6 +168,7 @@ def act(moderator, action: str, target_id, reason: str = "") -> ModerationAction
             row = _get(AuthorClaim, target_id, "claim")
             claims.decide(moderator, row, approve=action == "approve_claim")
             pk = row.pk
+        freshness.changed()  # hidden papers and comments, bans: the actions write with QuerySet.update()
         return ModerationAction.objects.create(
             moderator=moderator, action=action, target_kind=kind, target_id=pk, reason=reason
         )

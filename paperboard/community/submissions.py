@@ -24,7 +24,6 @@ from paperboard.accounts.models import profile_of
 from paperboard.community import rules
 from paperboard.ingest import harvest, store
 from paperboard.ingest.records import PaperRecord
-from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Submission
 
 log = logging.getLogger(__name__)
@@ -120,6 +119,5 @@ def submit(user, text: str, note: str = "", now: dt.datetime | None = None) -> S
     except IntegrityError:  # the one-to-one on paper: someone submitted it a moment ago
         day = Submission.objects.filter(paper=paper).values_list("day", flat=True).first() or today
         raise rules.duplicate(arxiv_id, day) from None
-    freshness.data_changed()
     log.info("%s submitted %s to the feed of %s", user.username, arxiv_id, today)
     return submission

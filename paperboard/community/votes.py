@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from paperboard.accounts.status import check_can_write
-from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Vote
 
 
@@ -29,7 +28,6 @@ def upvote(user, paper: Paper) -> bool:
         except IntegrityError:
             return False
         Paper.objects.filter(pk=paper.pk).update(upvotes=F("upvotes") + 1)
-    freshness.data_changed()
     return True
 
 
@@ -41,7 +39,6 @@ def unvote(user, paper: Paper) -> bool:
         if not deleted:
             return False
         Paper.objects.filter(pk=paper.pk, upvotes__gt=0).update(upvotes=F("upvotes") - 1)
-    freshness.data_changed()
     return True
 
 

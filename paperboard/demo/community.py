@@ -106,5 +106,5 @@ def seed_community(today: dt.date, seed: int = SEED, seed_ids: frozenset[str] = 
         for p in papers:
             p.upvotes = p.imported_upvotes + voted[p.pk]
         Paper.objects.bulk_update(papers, ["upvotes"], batch_size=500)
-    freshness.data_changed()
+    freshness.changed()  # bulk_create and bulk_update send no model signals
     return DemoStats(users=len(users), submissions=len(submissions), votes=len(votes))

@@ -7,8 +7,7 @@ preference links, the digest's content and mail, crash-safe sending, the worker.
     links          signed links (manage, confirm)
     subscriptions  every change of a subscription's state
     content        the papers of a digest
-    message        the mail (HTML + text, List-Unsubscribe)
-    transport      handing mails to the server, with the hand-over hook
+    message        the mail (HTML + text, List-Unsubscribe); sending it: paperboard.mail.transport
     sending        send_due(): recover, schedule, deliver
     tasks          the django-tasks task; scheduler: the worker's schedule thread
     views, forms, outbox, admin, urls

@@ -27,10 +27,10 @@ from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from paperboard.accounts import emails
 from paperboard.digests import links
 from paperboard.digests.content import Digest
 from paperboard.digests.models import Delivery, Subscription
+from paperboard.mail import messages as mail
 
 ROOT = "digests/email"
 KIND = {"weekdays": "weekday", "daily": "daily", "weekly": "weekly"}  # "your weekday digest"
@@ -173,7 +173,7 @@ def context(subscription: Subscription, digest: Digest, period_label: str = "", 
         "preview_url": base + links.preview_path(subscription),
         "unsubscribe_url": base + links.unsubscribe_path(subscription),
         "base_url": base,
-        "site_name": emails.SITE_NAME,
+        "site_name": mail.SITE_NAME,
     }
 
 
@@ -185,14 +185,13 @@ def build(subscription: Subscription, digest: Digest, delivery: Delivery | None 
           renderer: Renderer | None = None) -> EmailMultiAlternatives:
     period = delivery.period_key if delivery is not None else ""
     ctx = context(subscription, digest, period, renderer)
-    made = emails.build("digest", subscription.email, ctx, root=ROOT)
-    message = DigestMail(made.subject, made.body, made.from_email, made.to, alternatives=made.alternatives)
+    message = mail.build(f"{ROOT}/digest", subscription.email, ctx, cls=DigestMail)
     mailbox = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or f"noreply@{_host()}"
     message.extra_headers.update(
         {
             "List-Unsubscribe": f"<{ctx['unsubscribe_url']}>, <mailto:{mailbox}?subject=unsubscribe>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": f"{emails.SITE_NAME} digest <digest.{_host()}>",
+            "List-Id": f"{mail.SITE_NAME} digest <digest.{_host()}>",
             "Auto-Submitted": "auto-generated",
         }
     )

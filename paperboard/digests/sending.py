@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from paperboard.digests import content, message, preferences, schedule, subscriptions
 from paperboard.digests.models import Delivery, SentPaper, Subscription
-from paperboard.digests.transport import SendError, Transport
+from paperboard.mail.transport import SendError, Transport
 
 log = logging.getLogger(__name__)
 Status = Delivery.Status

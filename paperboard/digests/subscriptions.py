@@ -12,10 +12,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from paperboard import ratelimit
-from paperboard.accounts import emails
 from paperboard.accounts.status import is_confirmed
 from paperboard.digests import links, preferences, schedule
 from paperboard.digests.models import Subscription
+from paperboard.mail import messages as mail
 
 log = logging.getLogger(__name__)
 MAIL_ROOT = "digests/email"
@@ -49,10 +49,10 @@ def request(email: str) -> None:
         return  # mail to it bounced for good: send nothing more
     if subscription.active:
         context = {"preferences_path": links.preferences_path(subscription)}
-        emails.send("already", email, context, root=MAIL_ROOT)
+        mail.send(f"{MAIL_ROOT}/already", email, context)
     else:
         context = {"confirm_path": links.confirm_path(subscription), "max_age_days": links.CONFIRM_MAX_AGE // 86400}
-        emails.send("confirm", email, context, root=MAIL_ROOT)
+        mail.send(f"{MAIL_ROOT}/confirm", email, context)
 
 
 def confirm(subscription: Subscription, now: dt.datetime | None = None) -> Subscription:

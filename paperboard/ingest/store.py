@@ -391,7 +391,7 @@ def import_records(
             flush()
     flush()
     if total.new or total.updated or total.submissions_new or total.submissions_updated:
-        freshness.data_changed()
+        freshness.changed()  # raw SQL, no model signals: one bump for the whole import
         if total.new + total.updated >= ANALYZE_AFTER:
             refresh_planner_statistics()
     return total

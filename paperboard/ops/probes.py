@@ -22,6 +22,8 @@ from django.core.cache import caches
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
+from paperboard.mail import backend
+
 Result = tuple[bool, str]
 
 
@@ -62,7 +64,7 @@ def cache() -> Result:
 
 def smtp(timeout: float = 5.0) -> Result | None:
     """None when mail goes to the outbox folder (no PAPERBOARD_SMTP_URL)."""
-    if settings.EMAIL_BACKEND != "paperboard.mail.SmtpBackend":
+    if not backend.in_use():
         return None
     host, port = settings.EMAIL_HOST, int(settings.EMAIL_PORT)
     try:

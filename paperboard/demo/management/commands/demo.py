@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from paperboard import conf, secretkey
 from paperboard.demo.community import seed_community
-from paperboard.digests import outbox
 from paperboard.ingest import formats, store
+from paperboard.mail import outbox
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "papers.jsonl.gz"
 

@@ -1,8 +1,8 @@
-"""Handing digests to the mail server, one connection (Django's `get_connection()`) for many messages.
+"""Handing many mails (digests) to the mail server over one connection (Django's `get_connection()`).
 
 `Transport.send(message, before_data)` calls `before_data()` at the last moment a send can still be called
 off without the server having the message: after the server took the envelope (MAIL FROM, RCPT TO) and
-before the DATA command. The sender records the hand-over there (see `sending`). Backends that do not
+before the DATA command. A sender records the hand-over there (the digests' `sending`). Backends that do not
 speak SMTP (the outbox folder, locmem in tests) call it just before writing the message.
 
 Failures raise `SendError`, which carries the SMTP reply code and whether it is permanent: a 5xx reply to
@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 from django.core.mail.message import sanitize_address
-
 
 _sender = functools.lru_cache(maxsize=8)(sanitize_address)  # the same From on every message
 
@@ -71,7 +70,7 @@ class Transport:
         encoding = message.encoding or settings.DEFAULT_CHARSET
         sender = _sender(message.from_email, encoding)
         recipients = [sanitize_address(a, encoding) for a in message.recipients()]
-        smtp_bytes = getattr(message, "smtp_bytes", None)  # a digest writes itself (see message.DigestMail)
+        smtp_bytes = getattr(message, "smtp_bytes", None)  # a message may write its own bytes (the digest does)
         data = smtp_bytes() if smtp_bytes else message.message().as_bytes(linesep="\r\n")
         smtp.ehlo_or_helo_if_needed()
         options = [f"SIZE={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []

@@ -12,6 +12,14 @@ from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend
 from django.core.mail.utils import DNS_NAME
 
+PATH = "paperboard.mail.backend.SmtpBackend"  # EMAIL_BACKEND when PAPERBOARD_SMTP_URL is set
+PATHS = frozenset({PATH, "paperboard.mail.SmtpBackend"})  # the package re-exports it under its first path
+
+
+def in_use() -> bool:
+    """Whether mail goes to a mail server through this backend (not to the outbox folder)."""
+    return settings.EMAIL_BACKEND in PATHS
+
 
 class SmtpBackend(EmailBackend):
     def open(self):
