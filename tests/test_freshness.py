@@ -14,13 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 
-from paperboard.accounts.models import profile_of
 from paperboard.community import submissions, votes
 from paperboard.ingest import store
 from paperboard.ingest.records import PaperRecord
 from paperboard.papers import freshness
 from paperboard.papers.models import Paper, Vote
-from tests.conftest import make_paper, put_on_feed
+from tests.conftest import make_paper, make_user, put_on_feed
 
 PACKAGE = Path(__file__).resolve().parent.parent / "paperboard"
 LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -28,13 +27,7 @@ DAY = "2025-01-10"
 
 
 def writer(username: str, *, staff: bool = False):
-    user = get_user_model().objects.create_user(username, f"{username}@example.org", is_staff=staff)
-    get_user_model().objects.filter(pk=user.pk).update(date_joined=LONG_AGO)
-    user.refresh_from_db()
-    profile = profile_of(user)
-    profile.email_confirmed_at = LONG_AGO
-    profile.save()
-    return user
+    return make_user(username, staff=staff)
 
 
 @pytest.fixture
