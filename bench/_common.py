@@ -201,6 +201,11 @@ def machine_md(m: dict) -> str:
     )
 
 
+def report_head(title: str, data: dict) -> list[str]:
+    """The first lines of a Markdown report: its title, the command that made it, the machine it ran on."""
+    return [f"# {title}", "", "`" + data["command"] + "`", "", machine_md(data["machine"]).rstrip()]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

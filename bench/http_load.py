@@ -367,11 +367,7 @@ LABELS = {
 
 def markdown(data: dict) -> str:
     lines = [
-        "# HTTP load benchmark",
-        "",
-        "`" + data["command"] + "`",
-        "",
-        c.machine_md(data["machine"]).rstrip(),
+        *c.report_head("HTTP load benchmark", data),
         f"- load generator: {data['tool']['version']}, `{data['tool']['settings']}`, warm-up "
         f"{data['tool']['warmup_s']} s before each endpoint/mode, {data['tool']['repeat']} measured runs, medians "
         "reported; wrk runs on the same 2-CPU machine as the server and competes with it for CPU.",

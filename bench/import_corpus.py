@@ -182,11 +182,7 @@ def targets(db: str, s: dict) -> dict:
 
 def markdown(data: dict) -> str:
     lines = [
-        "# Import benchmark: the whole arXiv corpus",
-        "",
-        "`" + data["command"] + "`",
-        "",
-        c.machine_md(data["machine"]).rstrip(),
+        *c.report_head("Import benchmark: the whole arXiv corpus", data),
         f"- corpus: {data['corpus']['files']} files, {data['corpus']['bytes'] / 2**20:.1f} MiB gzipped, "
         f"{data['corpus']['papers']:,} papers; PostgreSQL {data.get('postgres_server', '?')}",
         "",
