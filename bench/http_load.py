@@ -562,12 +562,8 @@ def main() -> None:
             c.pg_drop(pg_db)
         c.rmtree_quiet(work)  # the temporary data dir too, unless --data-dir was given (kept)
 
-    data = c.load_results("http_load")
-    data.setdefault("databases", {})
-    data.update(
-        benchmark="http_load",
-        command="make install && .venv/bin/python bench/http_load.py " + " ".join(sys.argv[1:]),
-        machine=c.machine_facts(),
+    data = c.results_of_this_run(
+        "http_load",
         tool={
             "name": "wrk",
             "version": wrk_version(),

@@ -1054,11 +1054,9 @@ def main() -> None:
         t = time.monotonic()
         results[db] = run_config(db, args, deadline)
         results[db]["wall_s"] = round(time.monotonic() - t, 1)
-    data = c.load_results(args.results)
-    data.setdefault("databases", {})
-    data.update(
-        benchmark=NAME,
-        command="make install && .venv/bin/python bench/mixed_load.py " + " ".join(sys.argv[1:]),
+    data = c.results_of_this_run(
+        NAME,
+        file=args.results,
         machine=machine,
         tool={
             "name": "wrk",
