@@ -181,6 +181,20 @@ def load_results(name: str) -> dict:
     return {}
 
 
+def results_of_this_run(benchmark: str, *, file: str | None = None, machine: dict | None = None, **fields) -> dict:
+    """The saved results of `benchmark` (bench/results/FILE.json; its results per database are kept), headed
+    by this run: the benchmark, the command that ran it, the machine (measured now unless given) and `fields`."""
+    data = load_results(file or benchmark)
+    data.setdefault("databases", {})
+    data.update(
+        benchmark=benchmark,
+        command=f"make install && .venv/bin/python bench/{benchmark}.py " + " ".join(sys.argv[1:]),
+        machine=machine if machine is not None else machine_facts(),
+        **fields,
+    )
+    return data
+
+
 def write_results(name: str, data: dict, markdown: str) -> None:
     """Write bench/results/NAME.json and NAME.md atomically (via .tmp files)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -199,6 +213,11 @@ def machine_md(m: dict) -> str:
         f"load average at start {m['loadavg_at_start']}\n"
         f"- Python {m['python']}, SQLite {m['sqlite']}; {m['platform']}\n"
     )
+
+
+def report_head(title: str, data: dict) -> list[str]:
+    """The first lines of a Markdown report: its title, the command that made it, the machine it ran on."""
+    return [f"# {title}", "", "`" + data["command"] + "`", "", machine_md(data["machine"]).rstrip()]
 
 
 def free_port() -> int:

@@ -367,11 +367,7 @@ LABELS = {
 
 def markdown(data: dict) -> str:
     lines = [
-        "# HTTP load benchmark",
-        "",
-        "`" + data["command"] + "`",
-        "",
-        c.machine_md(data["machine"]).rstrip(),
+        *c.report_head("HTTP load benchmark", data),
         f"- load generator: {data['tool']['version']}, `{data['tool']['settings']}`, warm-up "
         f"{data['tool']['warmup_s']} s before each endpoint/mode, {data['tool']['repeat']} measured runs, medians "
         "reported; wrk runs on the same 2-CPU machine as the server and competes with it for CPU.",
@@ -566,12 +562,8 @@ def main() -> None:
             c.pg_drop(pg_db)
         c.rmtree_quiet(work)  # the temporary data dir too, unless --data-dir was given (kept)
 
-    data = c.load_results("http_load")
-    data.setdefault("databases", {})
-    data.update(
-        benchmark="http_load",
-        command="make install && .venv/bin/python bench/http_load.py " + " ".join(sys.argv[1:]),
-        machine=c.machine_facts(),
+    data = c.results_of_this_run(
+        "http_load",
         tool={
             "name": "wrk",
             "version": wrk_version(),

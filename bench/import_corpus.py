@@ -182,11 +182,7 @@ def targets(db: str, s: dict) -> dict:
 
 def markdown(data: dict) -> str:
     lines = [
-        "# Import benchmark: the whole arXiv corpus",
-        "",
-        "`" + data["command"] + "`",
-        "",
-        c.machine_md(data["machine"]).rstrip(),
+        *c.report_head("Import benchmark: the whole arXiv corpus", data),
         f"- corpus: {data['corpus']['files']} files, {data['corpus']['bytes'] / 2**20:.1f} MiB gzipped, "
         f"{data['corpus']['papers']:,} papers; PostgreSQL {data.get('postgres_server', '?')}",
         "",
@@ -271,12 +267,8 @@ def main() -> None:
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     repeats = {"sqlite": max(1, args.repeat), "postgres": max(1, min(3, args.pg_repeat or args.repeat))}
 
-    data = c.load_results("import_corpus")
-    data.setdefault("databases", {})
-    data.update(
-        benchmark="import_corpus",
-        command="make install && .venv/bin/python bench/import_corpus.py " + " ".join(sys.argv[1:]),
-        machine=c.machine_facts(),
+    data = c.results_of_this_run(
+        "import_corpus",
         corpus={"path": str(args.corpus), "files": len(files), "bytes": sum(f.stat().st_size for f in files),
                 "papers": None},
         targets_definition={"sqlite_papers_per_s_min": TARGET_RATE, "peak_rss_max_mib": 1024,

@@ -892,11 +892,7 @@ def markdown(data: dict) -> str:
     mix = data["mix"]
     share = {g: sum(mix[k] for k in kinds) for g, kinds in GROUPS.items()}
     lines = [
-        "# Mixed workload at rising concurrency",
-        "",
-        "`" + data["command"] + "`",
-        "",
-        c.machine_md(data["machine"]).rstrip(),
+        *c.report_head("Mixed workload at rising concurrency", data),
         f"- load generator: {data['tool']['version']}; per step a {data['tool']['warmup_s']} s warm-up at "
         f"that concurrency, then {data['tool']['repeat']} measured runs of `{data['tool']['settings']}` (one "
         "connection per wrk thread); throughput, p50/p95/p99 and CPU are medians of the runs, counts are "
@@ -1058,11 +1054,9 @@ def main() -> None:
         t = time.monotonic()
         results[db] = run_config(db, args, deadline)
         results[db]["wall_s"] = round(time.monotonic() - t, 1)
-    data = c.load_results(args.results)
-    data.setdefault("databases", {})
-    data.update(
-        benchmark=NAME,
-        command="make install && .venv/bin/python bench/mixed_load.py " + " ".join(sys.argv[1:]),
+    data = c.results_of_this_run(
+        NAME,
+        file=args.results,
         machine=machine,
         tool={
             "name": "wrk",

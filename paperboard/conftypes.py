@@ -136,6 +136,15 @@ class Url:
         return value
 
 
+def _comma_list(raw: str, valid: Callable[[str], bool]) -> list[str]:
+    """The items of a comma-separated list, empty ones dropped; the first item `valid` refuses is named."""
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    for item in items:
+        if not valid(item):
+            raise Bad(repr(item))
+    return items
+
+
 # arXiv category codes: cs.LG, math.AP, hep-th, q-bio.NC, astro-ph.GA ... (settings and the importer)
 CATEGORY_RE = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z\-]{2,})?$")
 
@@ -149,11 +158,7 @@ class Names:
     secret: bool = False
 
     def parse(self, raw: str) -> list[str]:
-        items = [item.strip() for item in raw.split(",") if item.strip()]
-        for item in items:
-            if not self.pattern.match(item):
-                raise Bad(repr(item))
-        return items
+        return _comma_list(raw, lambda item: bool(self.pattern.match(item)))
 
 
 @dataclass(frozen=True)
@@ -162,13 +167,15 @@ class Networks:
     secret: bool = False
 
     def parse(self, raw: str) -> list[str]:
-        items = [item.strip() for item in raw.split(",") if item.strip()]
-        for item in items:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise Bad(repr(item)) from None
-        return items
+        return _comma_list(raw, _is_network)
+
+
+def _is_network(item: str) -> bool:
+    try:
+        ipaddress.ip_network(item, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -57,6 +60,16 @@ def put_on_feed(paper: Paper, day: str, *, user=None, votes: int = 0, hour: int 
 #   mallory a banned account
 #   admin   staff and superuser: may moderate
 # Everyone else is made with `make_user`. Every persona's password is PASSWORD, the address <name>@example.org.
+
+def copy_fixture(fixture: Path, folder: Path, *, gzipped: bool) -> Path:
+    """A copy of the fixture file in `folder`, gzip-compressed (and named `.gz`) when `gzipped`."""
+    if not gzipped:
+        return Path(shutil.copy(fixture, folder / fixture.name))
+    path = folder / (fixture.name + ".gz")
+    with fixture.open("rb") as src, gzip.open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return path
+
 
 PASSWORD = "correct horse battery"
 LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)

@@ -63,6 +63,14 @@ def test_cards_come_in_the_order_asked_with_what_a_card_shows(three):
     assert queries.load_cards([]) == [] and queries.load_cards([hidden.pk]) == []
 
 
+def test_a_card_links_to_the_same_places_as_its_paper():
+    paper = make_paper("hep-th/9901001", "An old-style id")
+    (card,) = queries.load_cards([paper.pk])
+    links = ("https://arxiv.org/abs/hep-th/9901001", "https://arxiv.org/pdf/hep-th/9901001", "/papers/hep-th/9901001")
+    assert (paper.abs_url, paper.pdf_url, paper.get_absolute_url()) == links
+    assert (card.abs_url, card.pdf_url, card.get_absolute_url()) == links
+
+
 def test_cards_say_whether_the_viewer_upvoted_each_paper(three, bob):
     first, second, _ = three
     votes.upvote(bob, second)

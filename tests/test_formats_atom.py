@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import io
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from paperboard.ingest import formats, store
 from paperboard.ingest.formats import atom
 from paperboard.ingest.records import PaperRecord, Rejected
+from tests.conftest import copy_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGE1 = FIXTURES / "arxiv_api_page1.atom.xml"
@@ -153,12 +152,7 @@ def test_it_reads_old_style_ids():
 
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzipped"])
 def test_parse_file_detects_atom_in_plain_and_gzipped_files(tmp_path, gzipped):
-    path = tmp_path / ("page1.atom.xml.gz" if gzipped else "page1.atom.xml")
-    if gzipped:
-        with PAGE1.open("rb") as src, gzip.open(path, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    else:
-        shutil.copy(PAGE1, path)
+    path = copy_fixture(PAGE1, tmp_path, gzipped=gzipped)
     assert formats.detect(PAGE1.read_bytes()[:8192]) == "atom"
     records = list(formats.parse_file(path))
     assert [r.arxiv_id for r in records] == ["2501.07815", "2501.07702", "2501.07346"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from paperboard.ingest import formats, store
 from paperboard.ingest.formats import oaipmh
 from paperboard.ingest.records import PaperRecord, Rejected
+from tests.conftest import copy_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARXIV = FIXTURES / "oai_arxiv.xml"
@@ -197,12 +197,7 @@ def test_a_record_without_metadata_is_rejected():
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzipped"])
 @pytest.mark.parametrize("fixture", [ARXIV, RAW], ids=["arXiv", "arXivRaw"])
 def test_parse_file_detects_oai_pmh_in_plain_and_gzipped_files(tmp_path, fixture, gzipped):
-    path = tmp_path / (fixture.name + (".gz" if gzipped else ""))
-    if gzipped:
-        with fixture.open("rb") as src, gzip.open(path, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    else:
-        shutil.copy(fixture, path)
+    path = copy_fixture(fixture, tmp_path, gzipped=gzipped)
     assert formats.detect(fixture.read_bytes()[:8192]) == "oai-pmh"
     items = list(formats.parse_file(path))
     assert len(by_id(items)) == 3

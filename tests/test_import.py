@@ -1,12 +1,14 @@
 """The import pipeline: JSONL formats, HF daily-papers JSON, upserts, versions, rejections."""
 
 import gzip
+import io
 import json
 
 import pytest
 from django.core.management import call_command
 
 from paperboard.ingest import formats, store
+from paperboard.ingest.formats import jsonl
 from paperboard.papers.models import Paper, PaperAuthor, Submission
 
 CORPUS = [
@@ -57,6 +59,16 @@ def test_it_imports_the_corpus_format_with_ordered_authors_and_primary_category_
     assert [c.code for c in p.categories.all()] == ["cs.AI", "cs.LG"] and p.primary_category == "cs.AI"
     assert p.published_at.isoformat() == "2025-04-25T00:00:00+00:00"
     assert Paper.objects.filter(arxiv_id="cs/0610105").exists()
+
+
+def test_the_corpus_format_keeps_its_optional_fields_and_a_missing_abstract_or_doi_is_empty():
+    full = dict(CORPUS[0], updated="2025-05-02", comment="12 pages", journal_ref="ICAPS 2025", doi="10.1/abc")
+    bare = {"id": "2504.00002", "title": "Bare"}
+    a, b = jsonl.parse(io.BytesIO(b"".join(json.dumps(r).encode() + b"\n" for r in (full, bare))), "c.jsonl")
+    assert (a.arxiv_id, a.title, a.abstract) == ("2504.18443", "Planning with heuristics", "We plan.")
+    assert (a.comment, a.journal_ref, a.doi) == ("12 pages", "ICAPS 2025", "10.1/abc")
+    assert a.updated_at.isoformat() == "2025-05-02T00:00:00+00:00"
+    assert (b.arxiv_id, b.title, b.abstract, b.doi, b.comment, b.journal_ref) == ("2504.00002", "Bare", "", "", "", "")
 
 
 @pytest.mark.django_db

@@ -312,6 +312,26 @@ def test_django_admin_actions_go_through_moderation_and_are_logged(paper, alice,
     assert (row.action, row.target_id, row.reason) == ("hide_comment", cm.pk, "via Django admin")
 
 
+def test_the_django_admin_offers_restore_approve_and_reject_and_logs_each(paper, alice, bob, admin):
+    cm = comments.post(alice, paper, "x")
+    moderation.act(admin, "hide_comment", cm.pk)
+    keep, drop = claims.claim(alice, paper, "Ada Lovelace"), claims.claim(bob, paper, "Alan Turing")
+    c = as_user(admin)
+    page = c.get("/admin/community/comment/").content.decode()
+    assert "Hide selected comments (logged)" in page and "Restore selected comments (logged)" in page
+    page = c.get("/admin/community/authorclaim/").content.decode()
+    assert "Approve selected claims (logged)" in page and "Reject selected claims (logged)" in page
+    for url, action, pk, logged in (("/admin/community/comment/", "restore", cm.pk, "restore_comment"),
+                                    ("/admin/community/authorclaim/", "approve", keep.pk, "approve_claim"),
+                                    ("/admin/community/authorclaim/", "reject", drop.pk, "reject_claim")):
+        assert c.post(url, {"action": action, "_selected_action": [pk]}).status_code == 302
+        row = last_action()
+        assert (row.action, row.target_id, row.reason) == (logged, pk, "via Django admin")
+    assert not Comment.objects.get(pk=cm.pk).hidden and Paper.objects.get(pk=paper.pk).num_comments == 1
+    statuses = dict(AuthorClaim.objects.values_list("pk", "status"))
+    assert (statuses[keep.pk], statuses[drop.pk]) == ("approved", "rejected")
+
+
 def test_deleting_comments_in_the_django_admin_keeps_the_count_exact(paper, alice, admin):
     keep = comments.post(alice, paper, "keep")
     gone = comments.post(alice, paper, "gone")

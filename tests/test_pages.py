@@ -33,6 +33,18 @@ def test_papers_shows_the_latest_day_ranked_by_upvotes(client, feed):
     assert "submitted by alice" in html
 
 
+def test_a_day_longer_than_a_page_is_split_into_pages_with_previous_and_next_links(client, feed, settings):
+    settings.PAPERBOARD_FEED_PAGE_SIZE = 1
+    first = client.get("/papers").content.decode()
+    assert titles(first) == ["Scaling laws for tiny models"]
+    assert '<a class="btn" href="?p=1">Next page →</a>' in first and "page 1 of 2" in first
+    assert "Previous page" not in first
+    second = client.get("/papers", {"p": 1}).content.decode()
+    assert titles(second) == ["Attention is still all you need"]
+    assert '<a class="btn" href="?p=0">← Previous page</a>' in second and "page 2 of 2" in second
+    assert "Next page" not in second
+
+
 def test_a_day_page_links_to_the_nearest_days_with_papers(client, feed):
     html = client.get("/papers/date/2025-01-10").content.decode()
     assert 'rel="prev" href="/papers/date/2025-01-08"' in html

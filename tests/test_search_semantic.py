@@ -78,6 +78,14 @@ def put_vectors(pairs) -> int:
     return vector_store.write([vector_store.Row(p.pk, p.content_hash, f"t{p.pk}", v) for p, v in pairs])
 
 
+def random_papers(rng: np.random.Generator, n: int, month: str, title: str) -> tuple[list[Paper], np.ndarray]:
+    """`n` papers (ids `month`.00000 on, titles `title`0 on) and, row by row, a random unit vector for each."""
+    papers = [add_paper(f"{month}.{i:05d}", f"{title}{i}", "x") for i in range(n)]
+    mat = rng.normal(size=(n, DIM)).astype(np.float32)
+    mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+    return papers, mat
+
+
 
 @pytest.fixture
 def no_model(monkeypatch):
@@ -354,10 +362,7 @@ def test_a_large_delta_is_written_to_new_files(corpus, monkeypatch):
 
 
 def test_the_in_process_index_is_exact(corpus):
-    rng = np.random.default_rng(3)
-    papers = [add_paper(f"2503.{i:05d}", f"R{i}", "x") for i in range(120)]
-    mat = rng.normal(size=(120, DIM)).astype(np.float32)
-    mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+    papers, mat = random_papers(np.random.default_rng(3), 120, "2503", "R")
     put_vectors(list(zip(papers[:80], mat[:80])))
     inprocess.in_process_index().persist()
     put_vectors(list(zip(papers[80:], mat[80:])))  # half in the files, half in the delta
@@ -374,9 +379,7 @@ def test_a_large_index_searches_sign_codes_then_re_ranks_exactly(corpus, monkeyp
     monkeypatch.setattr(inprocess, "EXACT_LIMIT", 100)
     monkeypatch.setattr(inprocess, "RERANK", 60)
     rng = np.random.default_rng(5)
-    papers = [add_paper(f"2504.{i:05d}", f"S{i}", "x") for i in range(300)]
-    mat = rng.normal(size=(300, DIM)).astype(np.float32)
-    mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+    papers, mat = random_papers(rng, 300, "2504", "S")
     put_vectors(list(zip(papers[:250], mat[:250])))
     inprocess.in_process_index().persist()
     manifest = json.loads((inprocess.index_dir(embed.model_key()) / "manifest.json").read_text())

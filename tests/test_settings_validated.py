@@ -102,6 +102,15 @@ def test_good_values_of_every_shape_are_accepted(name, value):
     conf.load({f"PAPERBOARD_{name}": value})
 
 
+def test_list_settings_drop_empty_items_and_name_the_first_item_they_refuse():
+    values = conf.load({"PAPERBOARD_TRUSTED_PROXIES": " 127.0.0.1,, ::1 ,", "PAPERBOARD_INGEST_CATEGORIES": "cs.LG, ,cs.CL"})
+    assert values["TRUSTED_PROXIES"] == ["127.0.0.1", "::1"] and values["INGEST_CATEGORIES"] == ["cs.LG", "cs.CL"]
+    with pytest.raises(conf.SettingError, match=r"IP addresses or CIDR ranges .*, not 'nginx'$"):
+        conf.load({"PAPERBOARD_TRUSTED_PROXIES": "127.0.0.1, nginx, 10.0.0.0/33"})
+    with pytest.raises(conf.SettingError, match=r"arXiv categories .*, not 'machine learning'$"):
+        conf.load({"PAPERBOARD_INGEST_CATEGORIES": "cs.LG,machine learning,x y"})
+
+
 @pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v}" for n, v in BAD])
 def test_a_bad_value_stops_paperboard_with_one_line_naming_the_setting(tmp_path, name, value):
     with pytest.raises(conf.SettingError, match=f"^PAPERBOARD_{name} must be "):

@@ -190,6 +190,19 @@ def test_the_trending_page_ranks_recent_papers_and_explains_the_formula(client, 
     assert "at least 24 hours old" in html and "last 7 days" in html
 
 
+@pytest.mark.django_db
+def test_the_trending_page_is_split_into_pages_with_previous_and_next_links(client, live_feed, settings):
+    settings.PAPERBOARD_FEED_PAGE_SIZE = 1
+    first = client.get("/papers/trending").content.decode()
+    assert re.findall(r'<h3><a href="/papers/[^"]+">([^<]+)</a></h3>', first) == ["Older but loved"]
+    assert '<a class="btn" href="?p=1">Next page →</a>' in first and "page 1 of 2" in first
+    assert "Previous page" not in first
+    second = client.get("/papers/trending", {"p": 1}).content.decode()
+    assert re.findall(r'<h3><a href="/papers/[^"]+">([^<]+)</a></h3>', second) == ["Fresh with code"]
+    assert '<a class="btn" href="?p=0">← Previous page</a>' in second and "page 2 of 2" in second
+    assert "Next page" not in second
+
+
 def test_the_trending_page_is_also_json_with_the_formula_and_breakdowns(client, live_feed):
     data = client.get("/papers/trending.json").json()
     assert data["total"] == 2 and data["formula"] == ranking.formula_constants()

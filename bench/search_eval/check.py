@@ -27,6 +27,7 @@ import gzip
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -89,33 +90,34 @@ def expected_splits(queries: list[dict]) -> list[str]:
     return [s or SPLITS[0] for s in out]
 
 
-def load_queries(path: Path | str = QUERIES) -> list[dict]:
-    """The queries, in file order (no validation: run check.py for that)."""
-    out = []
+def read_jsonl(path: Path | str) -> Iterator[dict]:
+    """The objects of a JSON Lines file, in file order; blank lines are skipped."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():
-                out.append(json.loads(line))
-    return out
+                yield json.loads(line)
 
 
-def load_titles(corpus_dir: Path | str = CORPUS_DIR, seed_file: Path | str = SEED_FILE) -> tuple[dict, dict]:
-    """({arxiv_id: title} of the corpus, {arxiv_id: title} of the seed papers)."""
-    corpus: dict[str, str] = {}
+def corpus_records(corpus_dir: Path | str = CORPUS_DIR) -> Iterator[dict]:
+    """Every record of the corpus parts (part-00*.jsonl.gz) under `corpus_dir`, part by part."""
     files = sorted(glob.glob(str(Path(corpus_dir) / "part-00*.jsonl.gz")))
     if not files:
         raise SystemExit(f"no corpus parts (part-00*.jsonl.gz) under {corpus_dir}")
     for name in files:
         with gzip.open(name, "rt", encoding="utf-8") as f:
             for line in f:
-                rec = json.loads(line)
-                corpus[rec["id"]] = rec["title"]
-    seed: dict[str, str] = {}
-    with open(seed_file, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                rec = json.loads(line)
-                seed[rec["arxiv_id"]] = rec["title"]
+                yield json.loads(line)
+
+
+def load_queries(path: Path | str = QUERIES) -> list[dict]:
+    """The queries, in file order (no validation: run check.py for that)."""
+    return list(read_jsonl(path))
+
+
+def load_titles(corpus_dir: Path | str = CORPUS_DIR, seed_file: Path | str = SEED_FILE) -> tuple[dict, dict]:
+    """({arxiv_id: title} of the corpus, {arxiv_id: title} of the seed papers)."""
+    corpus = {rec["id"]: rec["title"] for rec in corpus_records(corpus_dir)}
+    seed = {rec["arxiv_id"]: rec["title"] for rec in read_jsonl(seed_file)}
     return corpus, seed
 
 

@@ -15,7 +15,6 @@ Run:  .venv/bin/python bench/search_eval/seed_to_jsonl.py -o var/seed_papers.cor
 from __future__ import annotations
 
 import argparse
-import glob
 import gzip
 import json
 import re
@@ -23,20 +22,16 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from check import corpus_records, read_jsonl  # noqa: E402
+
 DATA = (HERE.parent.parent / ".." / "shared" / "data").resolve()
 NEW_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 
 
 def corpus_ids(corpus_dir: Path | str) -> set[str]:
-    ids: set[str] = set()
-    files = sorted(glob.glob(str(Path(corpus_dir) / "part-00*.jsonl.gz")))
-    if not files:
-        raise SystemExit(f"no corpus parts (part-00*.jsonl.gz) under {corpus_dir}")
-    for name in files:
-        with gzip.open(name, "rt", encoding="utf-8") as f:
-            for line in f:
-                ids.add(json.loads(line)["id"])
-    return ids
+    return {rec["id"] for rec in corpus_records(corpus_dir)}
 
 
 def convert(rec: dict) -> dict:
@@ -69,13 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", default="-", help="output file (.jsonl or .jsonl.gz); - for stdout")
     args = ap.parse_args(argv)
     skip = set() if args.all else corpus_ids(args.corpus_dir)
-    records = []
-    with open(args.seed, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                rec = json.loads(line)
-                if rec["arxiv_id"] not in skip:
-                    records.append(convert(rec))
+    records = [convert(rec) for rec in read_jsonl(args.seed) if rec["arxiv_id"] not in skip]
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     if args.output == "-":
         sys.stdout.write(text)

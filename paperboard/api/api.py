@@ -213,27 +213,26 @@ def submit_paper(request: HttpRequest, body: schemas.SubmitIn):
     return json_response(shapes.daily_item_json(card.feed_submission), status=201)
 
 
-def _vote_state(paper, user) -> dict:
+def _change_vote(request: HttpRequest, paper_id: str, change) -> HttpResponse:
+    """Upvote or take back (`change` is `votes.upvote` or `votes.unvote`); the answer is the vote's state after."""
+    user = _writer(request, "vote")
+    paper = _paper_or_404(paper_id)
+    change(user, paper)
     upvotes = Paper.objects.filter(pk=paper.pk).values_list("upvotes", flat=True).first()
-    return {"id": paper.arxiv_id, "upvotes": upvotes, "voted": Vote.objects.filter(paper=paper, user=user).exists()}
+    return json_response({"id": paper.arxiv_id, "upvotes": upvotes,
+                          "voted": Vote.objects.filter(paper=paper, user=user).exists()})
 
 
 @api.post("/papers/{path:paper_id}/upvote", auth=BearerToken(), **documented({200: schemas.VoteOut}, *WRITE_ERRORS),
           summary="Upvote")
 def upvote(request: HttpRequest, paper_id: str):
-    user = _writer(request, "vote")
-    paper = _paper_or_404(paper_id)
-    votes.upvote(user, paper)
-    return json_response(_vote_state(paper, user))
+    return _change_vote(request, paper_id, votes.upvote)
 
 
 @api.delete("/papers/{path:paper_id}/upvote", auth=BearerToken(), **documented({200: schemas.VoteOut}, *WRITE_ERRORS),
             summary="Take back")
 def take_back_upvote(request: HttpRequest, paper_id: str):
-    user = _writer(request, "vote")
-    paper = _paper_or_404(paper_id)
-    votes.unvote(user, paper)
-    return json_response(_vote_state(paper, user))
+    return _change_vote(request, paper_id, votes.unvote)
 
 
 @api.get("/papers/{path:paper_id}/comments", **documented({200: list[schemas.CommentOut]}, 400, 404),

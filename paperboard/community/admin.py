@@ -30,6 +30,16 @@ def _run(modeladmin, request, queryset, action: str) -> None:
         modeladmin.message_user(request, f"{action.replace('_', ' ')}: {done} done", messages.SUCCESS)
 
 
+def _logged(action: str, description: str):
+    """A Django admin action that runs the moderation `action` on each selected row (so it is logged)."""
+
+    @admin.action(description=description)
+    def run(modeladmin, request, queryset):
+        _run(modeladmin, request, queryset, action)
+
+    return run
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
     list_display = ("pk", "paper", "user", "created", "edited_at", "deleted_at", "hidden")
@@ -44,13 +54,8 @@ class CommentAdmin(admin.ModelAdmin):
         # Moving a comment to another paper or thread would break counts and threads.
         return self.readonly_fields + (("paper", "parent", "user") if obj is not None else ())
 
-    @admin.action(description="Hide selected comments (logged)")
-    def hide(self, request, queryset):
-        _run(self, request, queryset, "hide_comment")
-
-    @admin.action(description="Restore selected comments (logged)")
-    def restore(self, request, queryset):
-        _run(self, request, queryset, "restore_comment")
+    hide = _logged("hide_comment", "Hide selected comments (logged)")
+    restore = _logged("restore_comment", "Restore selected comments (logged)")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -75,13 +80,8 @@ class AuthorClaimAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "decided_by", "decided_at", "created")
     actions = ["approve", "reject"]
 
-    @admin.action(description="Approve selected claims (logged)")
-    def approve(self, request, queryset):
-        _run(self, request, queryset, "approve_claim")
-
-    @admin.action(description="Reject selected claims (logged)")
-    def reject(self, request, queryset):
-        _run(self, request, queryset, "reject_claim")
+    approve = _logged("approve_claim", "Approve selected claims (logged)")
+    reject = _logged("reject_claim", "Reject selected claims (logged)")
 
 
 class CollectionItemInline(admin.TabularInline):

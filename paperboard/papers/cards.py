@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from paperboard.papers.links import ArxivLinks
 from paperboard.papers.sql import as_date, as_datetime, id_param, ids_sql
 
 
@@ -61,7 +62,7 @@ class CardSubmission:
 
 
 @dataclass
-class Card:
+class Card(ArxivLinks):
     pk: int
     arxiv_id: str
     version: int
@@ -94,17 +95,6 @@ class Card:
     @property
     def id(self) -> int:
         return self.pk
-
-    @property
-    def abs_url(self) -> str:
-        return f"https://arxiv.org/abs/{self.arxiv_id}"
-
-    @property
-    def pdf_url(self) -> str:
-        return f"https://arxiv.org/pdf/{self.arxiv_id}"
-
-    def get_absolute_url(self) -> str:
-        return f"/papers/{self.arxiv_id}"
 
 
 PAPER_COLUMNS = (

@@ -9,8 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from paperboard.papers.links import ArxivLinks
 
-class Paper(models.Model):
+
+class Paper(ArxivLinks, models.Model):
     arxiv_id = models.CharField(max_length=40, unique=True, help_text="arXiv id without version suffix")
     version = models.PositiveSmallIntegerField(default=1, help_text="latest arXiv version seen")
     title = models.TextField()
@@ -38,17 +40,6 @@ class Paper(models.Model):
 
     def __str__(self) -> str:
         return f"{self.arxiv_id}: {self.title[:60]}"
-
-    @property
-    def abs_url(self) -> str:
-        return f"https://arxiv.org/abs/{self.arxiv_id}"
-
-    @property
-    def pdf_url(self) -> str:
-        return f"https://arxiv.org/pdf/{self.arxiv_id}"
-
-    def get_absolute_url(self) -> str:
-        return f"/papers/{self.arxiv_id}"
 
 
 class PaperAuthor(models.Model):

@@ -20,7 +20,6 @@ with the message in its summary; that entry becomes a Rejected. The stream is re
 
 from __future__ import annotations
 
-import io
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -158,6 +157,4 @@ def parse(stream: BinaryIO, source: str) -> Iterator[PaperRecord | Rejected]:
 
 def parse_feed(data: bytes, source: str) -> AtomPage:
     """Parse one whole API response (the harvester's pages) with its OpenSearch paging numbers."""
-    page = AtomPage()
-    page.records = list(_iter(io.BytesIO(data), source, page))
-    return page
+    return xmlstream.whole_page(_iter, data, source, AtomPage())

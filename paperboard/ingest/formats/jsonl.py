@@ -69,17 +69,24 @@ def _corpus(obj: dict, source: str, where: str) -> PaperRecord | Rejected:
     return clean.build(
         source,
         where,
-        arxiv_id=obj.get("id"),
-        title=obj.get("title"),
-        abstract=obj.get("abstract") or "",
+        **_shared_fields(obj),
         authors=obj.get("authors") or [],
         categories=categories,
         published=obj.get("published"),
         updated=obj.get("updated"),
         comment=obj.get("comment") or "",
         journal_ref=obj.get("journal_ref") or "",
-        doi=obj.get("doi") or "",
     )
+
+
+def _shared_fields(obj: dict) -> dict:
+    """The fields the corpus and the snapshot name alike."""
+    return {
+        "arxiv_id": obj.get("id"),
+        "title": obj.get("title"),
+        "abstract": obj.get("abstract") or "",
+        "doi": obj.get("doi") or "",
+    }
 
 
 def _snapshot_authors(obj: dict) -> list[str] | None:
@@ -117,9 +124,7 @@ def _snapshot(obj: dict, source: str, where: str) -> PaperRecord | Rejected:
     return clean.build(
         source,
         where,
-        arxiv_id=obj.get("id"),
-        title=obj.get("title"),
-        abstract=obj.get("abstract") or "",
+        **_shared_fields(obj),
         authors=authors,
         categories=obj.get("categories") or "",
         version=version,
@@ -127,5 +132,4 @@ def _snapshot(obj: dict, source: str, where: str) -> PaperRecord | Rejected:
         updated=updated,
         comment=obj.get("comments") or "",
         journal_ref=obj.get("journal-ref") or "",
-        doi=obj.get("doi") or "",
     )

@@ -23,7 +23,6 @@ Records are parsed as they stream in and dropped afterwards (`xmlstream`, bounde
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -299,6 +298,4 @@ def parse(stream: BinaryIO, source: str) -> Iterator[PaperRecord | Rejected]:
 
 def parse_page(data: bytes, source: str) -> OaiPage:
     """Parse one whole response, keeping its resumption token for the next request."""
-    page = OaiPage()
-    page.records = list(_iter(io.BytesIO(data), source, page))
-    return page
+    return xmlstream.whole_page(_iter, data, source, OaiPage())

@@ -14,13 +14,16 @@ entity expansion) raise `ET.ParseError` after the units before them have been yi
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 from xml.parsers import expat
 
 from paperboard.ingest.limits import MAX_XML_RECORD_BYTES, MAX_XML_TOKEN_BYTES, size
+
+Page = TypeVar("Page")
 
 CHUNK = 64 * 1024
 ELEMENT_COST = 64  # what one element counts against the cap, besides its tag, attributes and text
@@ -119,3 +122,10 @@ def units(stream: BinaryIO, tags: set[str]) -> Iterator[Unit]:
             return
         if fed - parser.CurrentByteIndex > MAX_XML_TOKEN_BYTES:
             raise ET.ParseError(f"a tag longer than {size(MAX_XML_TOKEN_BYTES)} at byte {parser.CurrentByteIndex}")
+
+
+def whole_page(iterate: Callable[[BinaryIO, str, Page], Iterator], data: bytes, source: str, page: Page) -> Page:
+    """Parse one whole response held in memory (a harvester's page) with a format's `iterate(stream, source,
+    page)`, which notes what it finds besides records on `page`; the records go to `page.records`."""
+    page.records = list(iterate(io.BytesIO(data), source, page))
+    return page
