@@ -5,23 +5,22 @@ are safe as well."""
 
 from __future__ import annotations
 
+import re
+
+# NUL (PostgreSQL refuses it in text) and lone UTF-16 surrogates (not encodable as UTF-8; JSON lets
+# "\\ud800" through). Python strings hold surrogates only as lone code points, so this is exactly the text
+# that fails to encode.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
 
 def is_storable(text: str) -> bool:
     """True when `text` has no NUL character and encodes as UTF-8."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return UNSTORABLE.search(text) is None
 
 
 def storable(text: str) -> str:
     """`text` without NUL characters and lone surrogates (everything else kept as it is)."""
-    if is_storable(text):
-        return text
-    return text.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    return UNSTORABLE.sub("", text)
 
 
-__all__ = ["is_storable", "storable"]
+__all__ = ["UNSTORABLE", "is_storable", "storable"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import re
 
 from paperboard.conftypes import CATEGORY_RE
 from paperboard.ingest.limits import (
@@ -21,6 +20,7 @@ from paperboard.ingest.limits import (
 )
 from paperboard.ingest.records import PaperRecord, Rejected, SubmissionRecord
 from paperboard.papers import ids
+from paperboard.safetext import UNSTORABLE  # the same rule as the web layer: NUL and lone surrogates
 
 
 def squash(text: str | None) -> str:
@@ -33,15 +33,12 @@ def squash(text: str | None) -> str:
 # Column widths (papers.models, the MAX_* in limits.py): longer values are cut (names, DOIs) or dropped
 # (URLs) rather than failing the whole batch on PostgreSQL, which enforces them (SQLite does not).
 
-# Text no database can store: NUL (PostgreSQL refuses it) and lone UTF-16 surrogates (not encodable as
-# UTF-8; JSON lets "\\ud800" through).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def unstorable(name: str, value: object) -> str | None:
     """Why a text field cannot be stored, or None. Only strings are looked at."""
     if isinstance(value, str):
-        m = _UNSTORABLE.search(value)
+        m = UNSTORABLE.search(value)
         if m:
             what = "a NUL character" if m.group() == "\x00" else f"a lone surrogate (U+{ord(m.group()):04X})"
             return f"{name} contains {what}"
@@ -99,7 +96,7 @@ def _check_sizes_and_text(
     named = list(texts.items()) + [("an author name", a) for a in authors] + [("a category", c) for c in categories]
     if submission is not None:
         named += [("the submitter", submission.submitter), ("the submitter's name", submission.submitter_fullname)]
-    if _UNSTORABLE.search("".join(v for _, v in named if isinstance(v, str))):  # one search in the common case
+    if UNSTORABLE.search("".join(v for _, v in named if isinstance(v, str))):  # one search in the common case
         for name, value in named:
             problem = unstorable(name.replace("_", " "), value)
             if problem:
