@@ -8,18 +8,13 @@ template only formats. `user` is the profile's owner on the profile page, the ac
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.http import HttpRequest
 
-Provider = Callable[[HttpRequest, object], dict]
+from paperboard.papers.sections import Provider, merged
 
 PROFILE: list[Provider] = []
 SETTINGS: list[Provider] = []
 
 
 def context(providers: list[Provider], request: HttpRequest, user) -> dict:
-    merged: dict = {}
-    for provider in providers:
-        merged.update(provider(request, user))
-    return merged
+    return merged(providers, request, user)

@@ -16,8 +16,13 @@ Provider = Callable[[HttpRequest, object], dict]
 PAPER: list[Provider] = []
 
 
+def merged(providers: list[Provider], request: HttpRequest, subject) -> dict:
+    """What every provider returns for `subject`, in one dict (later providers win on a shared key)."""
+    out: dict = {}
+    for provider in providers:
+        out.update(provider(request, subject))
+    return out
+
+
 def context(request: HttpRequest, paper) -> dict:
-    merged: dict = {}
-    for provider in PAPER:
-        merged.update(provider(request, paper))
-    return merged
+    return merged(PAPER, request, paper)
